@@ -1,0 +1,257 @@
+// CWT claims (RFC 8392 §3) and the network-token claims of the draft
+// (nti, bip, srv, sid: text keys). Decoding records (ptr, len) views into
+// the token; nothing is copied.
+
+import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
+import { Code } from "./result";
+import { isValidUtf8 } from "./util/bytes";
+import { parseIp } from "./util/ip";
+import { JsonWriter } from "./json/writer";
+
+export const enum Claim {
+  ISS = 1 << 0,
+  SUB = 1 << 1,
+  AUD = 1 << 2,
+  EXP = 1 << 3,
+  NBF = 1 << 4,
+  IAT = 1 << 5,
+  CTI = 1 << 6,
+  NTI = 1 << 7,
+  SRV = 1 << 8,
+  SID = 1 << 9,
+  BIP = 1 << 10,
+}
+
+const NAMES: string[] = ["iss", "sub", "aud", "exp", "nbf", "iat", "cti", "nti", "srv", "sid", "bip"];
+
+/** The bit of a claim name, 0 for a name ntok does not know. */
+export function claimBit(name: string): u32 {
+  const i = NAMES.indexOf(name);
+  return i < 0 ? 0 : <u32>1 << <u32>i;
+}
+
+export function claimName(bit: u32): string {
+  return NAMES[ctz(bit)];
+}
+
+/** Most audiences an aud array may list (RFC 7519 allows an array). */
+const MAX_AUDIENCES: i32 = 16;
+
+/** A NumericDate: integer or floating point (RFC 8392 §2). */
+class NumericDate {
+  value: f64 = 0;
+  isFloat: bool = false;
+  negative: bool = false;
+  magnitude: u64 = 0;
+
+  write(w: JsonWriter): void {
+    if (this.isFloat) w.number(this.value);
+    else if (this.negative) w.ascii("-" + (this.magnitude + 1).toString());
+    else w.uint(this.magnitude);
+  }
+}
+
+export class Claims {
+  present: u32 = 0;
+  issPtr: usize = 0; issLen: i32 = 0;
+  subPtr: usize = 0; subLen: i32 = 0;
+  /** The aud item as encoded (a text string or an array of them). */
+  audPtr: usize = 0; audLen: i32 = 0;
+  exp: NumericDate = new NumericDate();
+  nbf: NumericDate = new NumericDate();
+  iat: NumericDate = new NumericDate();
+  ctiPtr: usize = 0; ctiLen: i32 = 0;
+  ntiIsBytes: bool = false; ntiPtr: usize = 0; ntiLen: i32 = 0; nti: u64 = 0;
+  srvIsText: bool = false; srvPtr: usize = 0; srvLen: i32 = 0; srv: u64 = 0;
+  sid: u64 = 0;
+  /** Bound address (4 or 16 bytes) kept in `bipBytes`; prefix -1 when a whole address. */
+  bipBytes: usize = memory.data(16);
+  bipLen: i32 = 0;
+  bipPrefix: i32 = -1;
+
+  reset(): void {
+    this.present = 0;
+    this.bipPrefix = -1;
+  }
+
+  has(c: Claim): bool {
+    return (this.present & c) != 0;
+  }
+
+  /** Decodes a claims map; the reader sits at its head. */
+  decode(r: CborReader, keys: DuplicateKeys): bool {
+    this.reset();
+    if (r.peekMajor() != Major.MAP) return r.fail(Code.NOT_CWT, "payload is not a CWT claims map");
+    const n = r.map();
+    if (n < 0) return false;
+    keys.clear();
+    for (let i = 0; i < n; i++) {
+      if (!r.head()) return false;
+      if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, "claim key is neither integer nor text");
+      if (!keys.add(r)) return false;
+      let bit: u32 = 0;
+      if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);
+      else if (r.major == Major.TEXT) bit = this.textClaim(r.ptr, r.len);
+      if (bit == 0) {
+        // RFC 8392 §3: claims not understood are ignored.
+        if (!r.skip(1)) return false;
+        continue;
+      }
+      if (!this.decodeValue(r, bit)) return false;
+      this.present |= bit;
+    }
+    return true;
+  }
+
+  private textClaim(ptr: usize, len: i32): u32 {
+    if (len != 3) return 0;
+    const a = load<u8>(ptr), b = load<u8>(ptr + 1), c = load<u8>(ptr + 2);
+    if (a == 0x6e && b == 0x74 && c == 0x69) return Claim.NTI; // "nti"
+    if (a == 0x62 && b == 0x69 && c == 0x70) return Claim.BIP; // "bip"
+    if (a == 0x73 && b == 0x72 && c == 0x76) return Claim.SRV; // "srv"
+    if (a == 0x73 && b == 0x69 && c == 0x64) return Claim.SID; // "sid"
+    return 0;
+  }
+
+  private bad(r: CborReader, bit: u32): bool {
+    return r.fail(Code.BAD_CLAIM, "claim " + claimName(bit) + " has the wrong type or value");
+  }
+
+  private text(r: CborReader, bit: u32): bool {
+    if (!r.head()) return false;
+    if (r.major != Major.TEXT) return this.bad(r, bit);
+    if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, "text string is not valid UTF-8");
+    return true;
+  }
+
+  private date(r: CborReader, bit: u32, d: NumericDate): bool {
+    if (!r.head()) return false;
+    d.isFloat = false;
+    d.negative = false;
+    if (r.major == Major.UINT) {
+      d.magnitude = r.arg;
+      d.value = <f64>r.arg;
+    } else if (r.major == Major.NINT) {
+      d.negative = true;
+      d.magnitude = r.arg;
+      d.value = -1.0 - <f64>r.arg;
+    } else if (r.isFloat()) {
+      if (!isFinite(r.float)) return this.bad(r, bit);
+      d.isFloat = true;
+      d.value = r.float;
+    } else return this.bad(r, bit);
+    return true;
+  }
+
+  private decodeValue(r: CborReader, bit: u32): bool {
+    switch (bit) {
+      case Claim.ISS:
+        if (!this.text(r, bit)) return false;
+        this.issPtr = r.ptr; this.issLen = r.len;
+        return true;
+      case Claim.SUB:
+        if (!this.text(r, bit)) return false;
+        this.subPtr = r.ptr; this.subLen = r.len;
+        return true;
+      case Claim.AUD: {
+        const start = r.pos;
+        if (r.peekMajor() == Major.ARRAY) {
+          const n = r.array();
+          if (n < 0) return false;
+          if (n == 0 || n > MAX_AUDIENCES) return this.bad(r, bit);
+          for (let i = 0; i < n; i++) if (!this.text(r, bit)) return false;
+        } else if (!this.text(r, bit)) return false;
+        this.audPtr = start; this.audLen = <i32>(r.pos - start);
+        return true;
+      }
+      case Claim.EXP: return this.date(r, bit, this.exp);
+      case Claim.NBF: return this.date(r, bit, this.nbf);
+      case Claim.IAT: return this.date(r, bit, this.iat);
+      case Claim.CTI:
+        if (!r.head()) return false;
+        if (r.major != Major.BYTES) return this.bad(r, bit);
+        this.ctiPtr = r.ptr; this.ctiLen = r.len;
+        return true;
+      case Claim.NTI:
+        if (!r.head()) return false;
+        if (r.major == Major.UINT) { this.ntiIsBytes = false; this.nti = r.arg; return true; }
+        if (r.major == Major.BYTES) { this.ntiIsBytes = true; this.ntiPtr = r.ptr; this.ntiLen = r.len; return true; }
+        return this.bad(r, bit);
+      case Claim.SRV:
+        if (!r.head()) return false;
+        if (r.major == Major.UINT) { this.srvIsText = false; this.srv = r.arg; return true; }
+        if (r.major == Major.TEXT && isValidUtf8(r.ptr, r.len)) { this.srvIsText = true; this.srvPtr = r.ptr; this.srvLen = r.len; return true; }
+        return this.bad(r, bit);
+      case Claim.SID:
+        if (!r.head()) return false;
+        if (r.major != Major.UINT) return this.bad(r, bit);
+        this.sid = r.arg;
+        return true;
+      case Claim.BIP: return this.decodeBip(r);
+    }
+    return false;
+  }
+
+  /** bip: bstr of 4 or 16 bytes, IP text, or [bstr, prefix length]. */
+  private decodeBip(r: CborReader): bool {
+    const bit = Claim.BIP;
+    if (!r.head()) return false;
+    this.bipPrefix = -1;
+    if (r.major == Major.BYTES) {
+      if (r.len != 4 && r.len != 16) return this.bad(r, bit);
+      memory.copy(this.bipBytes, r.ptr, r.len);
+      this.bipLen = r.len;
+      return true;
+    }
+    if (r.major == Major.TEXT) {
+      if (r.len > 45 || !isValidUtf8(r.ptr, r.len)) return this.bad(r, bit);
+      const n = parseIp(String.UTF8.decodeUnsafe(r.ptr, r.len), this.bipBytes);
+      if (n == 0) return this.bad(r, bit);
+      this.bipLen = n;
+      return true;
+    }
+    if (r.major == Major.ARRAY && r.arg == 2) {
+      if (!r.head()) return false;
+      if (r.major != Major.BYTES || (r.len != 4 && r.len != 16)) return this.bad(r, bit);
+      memory.copy(this.bipBytes, r.ptr, r.len);
+      this.bipLen = r.len;
+      if (!r.head()) return false;
+      if (r.major != Major.UINT || r.arg > <u64>(this.bipLen << 3)) return this.bad(r, bit);
+      this.bipPrefix = <i32>r.arg;
+      return true;
+    }
+    return this.bad(r, bit);
+  }
+
+  /** Writes the claims object of the result JSON. */
+  write(w: JsonWriter, r: CborReader): void {
+    w.open();
+    if (this.has(Claim.ISS)) { w.key("iss"); w.stringBytes(this.issPtr, this.issLen); }
+    if (this.has(Claim.SUB)) { w.key("sub"); w.stringBytes(this.subPtr, this.subLen); }
+    if (this.has(Claim.AUD)) {
+      w.key("aud");
+      r.reset(this.audPtr, this.audLen);
+      if (r.peekMajor() == Major.ARRAY) {
+        const n = r.array();
+        w.openArray();
+        for (let i = 0; i < n; i++) { r.head(); w.element(); w.stringBytes(r.ptr, r.len); }
+        w.closeArray();
+      } else { r.head(); w.stringBytes(r.ptr, r.len); }
+    }
+    if (this.has(Claim.EXP)) { w.key("exp"); this.exp.write(w); }
+    if (this.has(Claim.NBF)) { w.key("nbf"); this.nbf.write(w); }
+    if (this.has(Claim.IAT)) { w.key("iat"); this.iat.write(w); }
+    if (this.has(Claim.CTI)) { w.key("cti"); w.hex(this.ctiPtr, this.ctiLen); }
+    if (this.has(Claim.NTI)) {
+      w.key("nti");
+      if (this.ntiIsBytes) w.hex(this.ntiPtr, this.ntiLen); else w.uint(this.nti);
+    }
+    if (this.has(Claim.SRV)) {
+      w.key("srv");
+      if (this.srvIsText) w.stringBytes(this.srvPtr, this.srvLen); else w.uint(this.srv);
+    }
+    if (this.has(Claim.SID)) { w.key("sid"); w.uint(this.sid); }
+    if (this.has(Claim.BIP)) { w.key("bip"); w.ip(this.bipBytes, this.bipLen, this.bipPrefix); }
+    w.close();
+  }
+}

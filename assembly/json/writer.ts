@@ -1,0 +1,143 @@
+// Writes the result JSON into a fixed output buffer. The core, not the host,
+// formats results, so every host prints byte-identical JSON.
+
+import { formatIp } from "../util/ip";
+
+const HEX = "0123456789abcdef";
+/** 2 KiB tokens expand at most 6x (\u00XX escapes) plus framing. */
+const CAPACITY: i32 = 16384;
+const BUFFER: usize = memory.data(CAPACITY);
+
+export class JsonWriter {
+  pos: usize = BUFFER;
+  overflow: bool = false;
+  /** True right after `{` / `[` (no comma needed before the next member). */
+  first: bool = true;
+
+  get ptr(): usize {
+    return BUFFER;
+  }
+
+  get length(): i32 {
+    return <i32>(this.pos - BUFFER);
+  }
+
+  reset(): void {
+    this.pos = BUFFER;
+    this.overflow = false;
+    this.first = true;
+  }
+
+  byte(b: i32): void {
+    if (this.pos >= BUFFER + <usize>CAPACITY) {
+      this.overflow = true;
+      return;
+    }
+    store<u8>(this.pos++, <u8>b);
+  }
+
+  /** Writes an ASCII literal without quotes or escaping. */
+  ascii(s: string): void {
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+  }
+
+  open(): void {
+    this.byte(0x7b);
+    this.first = true;
+  }
+
+  close(): void {
+    this.byte(0x7d);
+    this.first = false;
+  }
+
+  openArray(): void {
+    this.byte(0x5b);
+    this.first = true;
+  }
+
+  closeArray(): void {
+    this.byte(0x5d);
+    this.first = false;
+  }
+
+  /** Separator before an array element. */
+  element(): void {
+    if (!this.first) this.byte(0x2c);
+    this.first = false;
+  }
+
+  /** `"name":` with the comma when needed; names are ASCII literals. */
+  key(name: string): void {
+    this.element();
+    this.byte(0x22);
+    this.ascii(name);
+    this.byte(0x22);
+    this.byte(0x3a);
+  }
+
+  /** A JSON string from UTF-8 bytes already validated by the caller. */
+  stringBytes(ptr: usize, len: i32): void {
+    this.byte(0x22);
+    for (let i = 0; i < len; i++) {
+      const c = <i32>load<u8>(ptr + i);
+      if (c == 0x22 || c == 0x5c) {
+        this.byte(0x5c);
+        this.byte(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        this.ascii("\\u00");
+        this.byte(HEX.charCodeAt(c >> 4));
+        this.byte(HEX.charCodeAt(c & 15));
+      } else {
+        this.byte(c);
+      }
+    }
+    this.byte(0x22);
+  }
+
+  /** A JSON string from an AS string (messages, names). */
+  string(s: string): void {
+    const utf8 = String.UTF8.encode(s);
+    this.stringBytes(changetype<usize>(utf8), utf8.byteLength);
+  }
+
+  hex(ptr: usize, len: i32): void {
+    this.byte(0x22);
+    for (let i = 0; i < len; i++) {
+      const b = <i32>load<u8>(ptr + i);
+      this.byte(HEX.charCodeAt(b >> 4));
+      this.byte(HEX.charCodeAt(b & 15));
+    }
+    this.byte(0x22);
+  }
+
+  ip(ptr: usize, len: i32, prefix: i32): void {
+    this.byte(0x22);
+    this.ascii(formatIp(ptr, len));
+    if (prefix >= 0) {
+      this.byte(0x2f);
+      this.ascii(prefix.toString());
+    }
+    this.byte(0x22);
+  }
+
+  uint(v: u64): void {
+    this.ascii(v.toString());
+  }
+
+  int(v: i64): void {
+    this.ascii(v.toString());
+  }
+
+  bool(v: bool): void {
+    this.ascii(v ? "true" : "false");
+  }
+
+  /** Integral doubles print without a fraction so NumericDates read naturally. */
+  number(v: f64): void {
+    if (Math.floor(v) == v && Math.abs(v) < 9007199254740992.0) this.ascii((<i64>v).toString());
+    else this.ascii(v.toString());
+  }
+}
+
+export const out = new JsonWriter();

@@ -1,0 +1,229 @@
+// The token pipeline: header -> descriptor (format + key set) -> payload
+// layers (COSE; JOSE slots in beside it per descriptor) -> claims -> policy.
+// Everything it decodes stays a view into the input or a static buffer.
+
+import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
+import { Code, codeName, codeMessage } from "./result";
+import { TokenHeader, HEADER_LEN } from "./header";
+import { Config, Descriptor, DESCRIPTOR_CWT, Format, KeySet, current } from "./config";
+import { Claims } from "./claims";
+import { CoseMessage } from "./cose/message";
+import { MessageType, messageTypeOf, messageTypeName } from "./cose/alg";
+import { checkLayer, check, MAX_LAYERS } from "./cose/verify";
+import { validateClaims, verdict } from "./validate";
+import { out, JsonWriter } from "./json/writer";
+import { isValidUtf8 } from "./util/bytes";
+
+/** Draft §5: tokens are small; anything larger is refused before parsing. */
+export const MAX_TOKEN_BYTES: i32 = 2048;
+
+/** verify / inspect flag: the input is a bare COSE/CWT message without header. */
+export const FLAG_BARE_CWT: i32 = 1;
+
+const enum Mode { VERIFY, INSPECT }
+
+/** State of one run through the pipeline, reused from call to call. */
+class Run {
+  code: i32 = Code.OK;
+  detail: string = "";
+  header: TokenHeader = new TokenHeader();
+  hasHeader: bool = false;
+  /** Layers parsed, outermost first. */
+  layers: i32 = 0;
+  /** A layer whose key could not be found or which was not decrypted (inspect). */
+  opaque: bool = false;
+  claimsDecoded: bool = false;
+  /** The crypto of every layer checked out (claims are authentic). */
+  authentic: bool = false;
+}
+
+const run = new Run();
+const reader = new CborReader();
+const keys = new DuplicateKeys();
+const claims = new Claims();
+const messages = new StaticArray<CoseMessage>(MAX_LAYERS);
+for (let i = 0; i < MAX_LAYERS; i++) messages[i] = new CoseMessage();
+
+function fail(code: i32, detail: string): i32 {
+  if (run.code == Code.OK) {
+    run.code = code;
+    run.detail = detail;
+  }
+  return run.code;
+}
+
+function failFromReader(): i32 {
+  return fail(reader.error, reader.detail);
+}
+
+/** One COSE layer and whatever it contains (claims, or a nested message). */
+function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32 {
+  if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, "COSE messages nested too deeply");
+  run.layers = layer + 1;
+  const m = messages[layer];
+  reader.reset(ptr, len);
+  // RFC 8392 §7.2: a nested CWT is tagged, so only the outermost may rely on `expect`.
+  if (!m.parse(reader, layer == 0 ? ks.expect : MessageType.NONE)) return failFromReader();
+  if (!reader.atEnd()) return fail(Code.MALFORMED, "bytes after the COSE message");
+  if (!m.critUnderstood()) return fail(Code.UNKNOWN_CRITICAL, "crit names a header parameter ntok does not process");
+  if (!m.hasAlg) return fail(Code.MALFORMED, "no alg in the protected header");
+  if (m.algUnknown || messageTypeOf(m.alg) == MessageType.NONE) return fail(Code.UNSUPPORTED_ALG, "alg is not supported");
+  if (messageTypeOf(m.alg) != m.type) return fail(Code.UNSUPPORTED_ALG, "alg does not belong to this COSE message type");
+
+  const key = m.kidLen >= 0 ? ks.findByKid(m.kidPtr, m.kidLen) : ks.onlyKeyFor(m.alg);
+  if (key == null) {
+    if (mode == Mode.VERIFY) return fail(Code.UNKNOWN_KID, m.kidLen >= 0 ? "no key with this kid" : "no kid and no single key for the alg");
+    // inspect shows what it can: a MACed or signed payload is readable without its key.
+    if (m.type == MessageType.ENCRYPT0) { run.opaque = true; return Code.OK; }
+  } else if (key.alg != m.alg) {
+    // A key is bound to one algorithm: a token naming another is not tried with it.
+    return fail(Code.ALG_MISMATCH, "token alg differs from the key's alg");
+  }
+
+  let contentPtr = m.payloadPtr;
+  let contentLen = m.payloadLen;
+  if (key != null && (mode == Mode.VERIFY || m.type == MessageType.ENCRYPT0)) {
+    if (!checkLayer(m, key.handle, layer)) return fail(check.code, check.detail);
+    if (m.type == MessageType.ENCRYPT0) {
+      contentPtr = check.plainPtr;
+      contentLen = check.plainLen;
+    }
+  }
+
+  reader.reset(contentPtr, contentLen);
+  if (reader.peekMajor() == Major.TAG) return cwtLayer(contentPtr, contentLen, ks, layer + 1, mode);
+  if (!claims.decode(reader, keys)) return failFromReader();
+  if (!reader.atEnd()) return fail(Code.MALFORMED, "bytes after the claims map");
+  run.claimsDecoded = true;
+  return Code.OK;
+}
+
+/** Runs header + payload layers; leaves the body's claims decoded on success. */
+function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
+  run.code = Code.OK;
+  run.detail = "";
+  run.layers = 0;
+  run.opaque = false;
+  run.claimsDecoded = false;
+  run.authentic = false;
+  run.hasHeader = (flags & FLAG_BARE_CWT) == 0;
+  run.header.reflect = 0;
+  run.header.descriptor = DESCRIPTOR_CWT;
+  if (len < 0 || len > MAX_TOKEN_BYTES) return fail(Code.TOO_LARGE, "token larger than 2048 bytes");
+  let body = input;
+  let bodyLen = len;
+  if (run.hasHeader) {
+    if (len < HEADER_LEN) return fail(Code.MALFORMED, "shorter than the 4-byte network-token header");
+    if (!run.header.read(input)) return fail(Code.BAD_HEADER, "reserved reflect type");
+    body += HEADER_LEN;
+    bodyLen -= HEADER_LEN;
+  }
+  const cfg = current;
+  const d: Descriptor | null = cfg.descriptor(run.header.descriptor);
+  if (d == null) return fail(Code.UNKNOWN_DESCRIPTOR, "no descriptor configured for this id");
+  if (d.format != Format.CWT) return fail(Code.UNSUPPORTED_FORMAT, "JOSE payloads are not supported yet");
+  const code = cwtLayer(body, bodyLen, d.keyset, 0, mode);
+  run.authentic = code == Code.OK && mode == Mode.VERIFY;
+  return code;
+}
+
+function writeKid(w: JsonWriter, m: CoseMessage): void {
+  if (m.kidLen < 0) return;
+  w.key("kid");
+  if (isValidUtf8(m.kidPtr, m.kidLen)) w.stringBytes(m.kidPtr, m.kidLen);
+  else w.hex(m.kidPtr, m.kidLen);
+}
+
+function writeStatus(w: JsonWriter, code: i32): void {
+  w.key("ok");
+  w.bool(code == Code.OK);
+  w.key("code");
+  w.string(codeName(code));
+  if (code != Code.OK) {
+    w.key("message");
+    w.string(run.detail.length > 0 ? run.detail : codeMessage(code));
+  }
+}
+
+function writeHeader(w: JsonWriter): void {
+  w.key("descriptor");
+  w.uint(run.header.descriptor);
+  w.key("reflect");
+  w.int(run.header.reflect);
+}
+
+export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
+  let code = decode(len, flags, Mode.VERIFY, input);
+  if (code == Code.OK && !isFinite(now)) code = fail(Code.HOST_ERROR, "the host passed no valid time");
+  if (code == Code.OK) {
+    code = validateClaims(claims, current, now, current.required, reader);
+    if (code != Code.OK) fail(code, verdict.detail);
+  }
+  const w = out;
+  w.reset();
+  w.open();
+  writeStatus(w, code);
+  if (run.authentic) {
+    w.key("claims");
+    claims.write(w, reader);
+  }
+  if (run.layers > 0) {
+    // The innermost layer is the one that authenticated the claims.
+    const m = messages[run.layers - 1];
+    writeKid(w, m);
+    if (m.hasAlg && !m.algUnknown) {
+      w.key("alg");
+      w.int(m.alg);
+    }
+  }
+  writeHeader(w);
+  w.close();
+  return code;
+}
+
+export function inspectToken(input: usize, len: i32, flags: i32): i32 {
+  const code = decode(len, flags, Mode.INSPECT, input);
+  const w = out;
+  w.reset();
+  w.open();
+  writeStatus(w, code);
+  w.key("header");
+  w.open();
+  w.key("present");
+  w.bool(run.hasHeader);
+  writeHeader(w);
+  w.close();
+  w.key("layers");
+  w.openArray();
+  for (let i = 0; i < run.layers; i++) {
+    const m = messages[i];
+    w.element();
+    w.open();
+    w.key("type");
+    w.string(messageTypeName(m.type));
+    w.key("tagged");
+    w.bool(m.coseTagged);
+    w.key("cwt_tag");
+    w.bool(m.cwtTagged);
+    if (m.hasAlg && !m.algUnknown) { w.key("alg"); w.int(m.alg); }
+    writeKid(w, m);
+    if (m.ivLen >= 0) { w.key("iv"); w.hex(m.ivPtr, m.ivLen); }
+    if (m.critCount > 0) { w.key("crit"); w.uint(<u64>m.critCount); }
+    w.key("protected");
+    w.hex(m.protectedPtr, m.protectedLen);
+    w.key("payload_bytes");
+    w.int(m.payloadLen);
+    if (m.type != MessageType.ENCRYPT0) { w.key("tag_bytes"); w.int(m.tagLen); }
+    w.close();
+  }
+  w.closeArray();
+  if (run.opaque) { w.key("encrypted"); w.bool(true); }
+  if (run.claimsDecoded) {
+    w.key("claims");
+    claims.write(w, reader);
+  }
+  w.key("verified");
+  w.bool(false);
+  w.close();
+  return code;
+}

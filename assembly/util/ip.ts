@@ -1,0 +1,120 @@
+// IP address text, both ways: bip claims may carry an address as bytes or as
+// text, and results print it as text.
+
+/** IPv4 dotted quad or IPv6 in RFC 5952 form (longest zero run compressed, lowercase). */
+export function formatIp(ptr: usize, len: i32): string {
+  if (len == 4) {
+    return load<u8>(ptr).toString() + "." + load<u8>(ptr + 1).toString() + "." +
+      load<u8>(ptr + 2).toString() + "." + load<u8>(ptr + 3).toString();
+  }
+  if (len != 16) return "";
+  const words = new StaticArray<i32>(8);
+  for (let i = 0; i < 8; i++) words[i] = (<i32>load<u8>(ptr + (i << 1)) << 8) | <i32>load<u8>(ptr + (i << 1) + 1);
+  // RFC 5952 §4.2: compress the longest run of two or more zero words, the first if tied.
+  let bestStart = -1, bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (words[i] != 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && words[j] == 0) j++;
+    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  // RFC 5952 §5: IPv4-mapped addresses keep the dotted tail.
+  const mapped = bestStart == 0 && bestLen == 5 && words[5] == 0xffff;
+  let s = "";
+  for (let i = 0; i < 8; i++) {
+    if (i == bestStart) {
+      s += i == 0 ? "::" : ":";
+      i += bestLen - 1;
+      continue;
+    }
+    if (mapped && i == 6) return s + formatIp(ptr + 12, 4);
+    s += words[i].toString(16);
+    if (i < 7) s += ":";
+  }
+  return s;
+}
+
+function hexValue(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/** Parses IPv4 dotted decimal into out[0..4); false if not exactly that. */
+function parseIpv4(s: string, start: i32, end: i32, out: usize): bool {
+  let part = 0, value = -1, digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 0x2e;
+    if (c == 0x2e) {
+      if (value < 0 || part > 3) return false;
+      store<u8>(out + part, <u8>value);
+      part++;
+      value = -1;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value == 0) return false; // no leading zeros (octal ambiguity)
+      value = (value < 0 ? 0 : value) * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return false;
+    } else return false;
+  }
+  return part == 4;
+}
+
+/**
+ * Parses IPv4 or IPv6 text into `out` (16 bytes of room); returns 4, 16, or
+ * 0 when the text is not an address. Zone ids are not addresses here.
+ */
+export function parseIp(s: string, out: usize): i32 {
+  const n = s.length;
+  if (n == 0 || n > 45) return 0;
+  if (s.indexOf(":") < 0) return parseIpv4(s, 0, n, out) ? 4 : 0;
+  const words = new StaticArray<i32>(8);
+  let count = 0, gap = -1, i = 0;
+  if (s.startsWith("::")) { gap = 0; i = 2; if (n == 2) { memory.fill(out, 0, 16); return 16; } }
+  else if (s.charCodeAt(0) == 0x3a) return 0;
+  while (i < n) {
+    // An embedded IPv4 tail (RFC 4291 §2.2 form 3).
+    const nextColon = s.indexOf(":", i);
+    const segEnd = nextColon < 0 ? n : nextColon;
+    if (nextColon < 0 && s.indexOf(".", i) >= 0) {
+      if (count > 6) return 0;
+      const tmp = memory.data(4);
+      if (!parseIpv4(s, i, n, tmp)) return 0;
+      words[count++] = (<i32>load<u8>(tmp) << 8) | load<u8>(tmp + 1);
+      words[count++] = (<i32>load<u8>(tmp + 2) << 8) | load<u8>(tmp + 3);
+      i = n;
+      break;
+    }
+    if (segEnd - i < 1 || segEnd - i > 4 || count >= 8) return 0;
+    let w = 0;
+    for (let k = i; k < segEnd; k++) {
+      const h = hexValue(s.charCodeAt(k));
+      if (h < 0) return 0;
+      w = (w << 4) | h;
+    }
+    words[count++] = w;
+    i = segEnd;
+    if (i < n) {
+      i++; // the colon
+      if (i < n && s.charCodeAt(i) == 0x3a) {
+        if (gap >= 0) return 0; // only one "::"
+        gap = count;
+        i++;
+      } else if (i == n) return 0; // trailing single colon
+    }
+  }
+  if (gap < 0 && count != 8) return 0;
+  if (gap >= 0 && count > 7) return 0;
+  const fill = 8 - count;
+  let w = 0;
+  for (let k = 0; k < 8; k++) {
+    let v = 0;
+    if (gap >= 0 && k >= gap && k < gap + fill) v = 0;
+    else v = words[w++];
+    store<u8>(out + (k << 1), <u8>(v >> 8));
+    store<u8>(out + (k << 1) + 1, <u8>v);
+  }
+  return 16;
+}

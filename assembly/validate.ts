@@ -1,0 +1,85 @@
+// Claim validation against policy (RFC 8392 §7.2 step 9-ish, RFC 7519 §4.1):
+// time claims with leeway, required claims, issuer / audience, revocation.
+// Runs only on claims whose MAC, signature or decryption checked out.
+
+import { Claims, Claim, claimName } from "./claims";
+import { Config } from "./config";
+import { CborReader, Major } from "./cbor/reader";
+import { Code } from "./result";
+
+export class Verdict {
+  code: i32 = Code.OK;
+  detail: string = "";
+}
+
+export const verdict = new Verdict();
+
+function reject(code: i32, detail: string): i32 {
+  verdict.code = code;
+  verdict.detail = detail;
+  return code;
+}
+
+const HEX = "0123456789abcdef";
+
+function hexString(ptr: usize, len: i32): string {
+  let s = "";
+  for (let i = 0; i < len; i++) {
+    const b = <i32>load<u8>(ptr + i);
+    s += HEX.charAt(b >> 4) + HEX.charAt(b & 15);
+  }
+  return s;
+}
+
+function isRevoked(c: Claims, cfg: Config): bool {
+  if (cfg.revoked.size == 0) return false;
+  if (c.has(Claim.NTI)) {
+    const key = c.ntiIsBytes ? "b" + hexString(c.ntiPtr, c.ntiLen) : "u" + c.nti.toString();
+    if (cfg.revoked.has(key)) return true;
+  }
+  return c.has(Claim.CTI) && cfg.revoked.has("b" + hexString(c.ctiPtr, c.ctiLen));
+}
+
+function textIn(ptr: usize, len: i32, list: string[]): bool {
+  const s = String.UTF8.decodeUnsafe(ptr, len);
+  return list.includes(s);
+}
+
+function audienceAccepted(c: Claims, cfg: Config, r: CborReader): bool {
+  r.reset(c.audPtr, c.audLen);
+  if (r.peekMajor() != Major.ARRAY) {
+    r.head();
+    return textIn(r.ptr, r.len, cfg.audiences);
+  }
+  const n = r.array();
+  for (let i = 0; i < n; i++) {
+    r.head();
+    if (textIn(r.ptr, r.len, cfg.audiences)) return true;
+  }
+  return false;
+}
+
+/**
+ * Returns Code.OK or the first rejection. The order is fixed so that every
+ * host reports the same code: required claims, revocation, exp, nbf, iat,
+ * issuer, audience.
+ */
+export function validateClaims(c: Claims, cfg: Config, now: f64, required: u32, r: CborReader): i32 {
+  verdict.code = Code.OK;
+  verdict.detail = "";
+  const missing = required & ~c.present;
+  if (missing != 0) return reject(Code.MISSING_CLAIM, "required claim " + claimName(missing & (~missing + 1)) + " is absent");
+  if (isRevoked(c, cfg)) return reject(Code.REVOKED, "token id is revoked");
+  const leeway = cfg.leeway;
+  // RFC 8392 §3.1.4: not to be accepted on or after exp.
+  if (c.has(Claim.EXP) && now >= c.exp.value + leeway) return reject(Code.EXPIRED, "token expired");
+  if (c.has(Claim.NBF) && now < c.nbf.value - leeway) return reject(Code.NOT_YET_VALID, "token not valid yet");
+  if (c.has(Claim.IAT) && c.iat.value > now + leeway) return reject(Code.ISSUED_IN_FUTURE, "token issued in the future");
+  if (cfg.issuers.length > 0 && (!c.has(Claim.ISS) || !textIn(c.issPtr, c.issLen, cfg.issuers))) {
+    return reject(Code.WRONG_ISSUER, "issuer not accepted");
+  }
+  if (cfg.audiences.length > 0 && (!c.has(Claim.AUD) || !audienceAccepted(c, cfg, r))) {
+    return reject(Code.WRONG_AUDIENCE, "audience not accepted");
+  }
+  return Code.OK;
+}

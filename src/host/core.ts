@@ -1,0 +1,150 @@
+// Loads ntok.wasm and provides its `env` imports (docs/abi.md) from a
+// CryptoProvider. Thin by design: bytes in, result code and the core's JSON
+// out. Nothing here knows about tokens.
+import type { CryptoProvider, KeyRef } from './crypto.js';
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  abi_version(): number;
+  input_ptr(): number;
+  input_capacity(): number;
+  output_ptr(): number;
+  output_len(): number;
+  configure(len: number): number;
+  verify(len: number, now: number, flags: number): number;
+  inspect(len: number, flags: number): number;
+  result_name(code: number): number;
+  result_message(code: number): number;
+}
+
+export const ABI_VERSION = 1;
+export const FLAG_BARE_CWT = 1;
+
+/** The wasm module built by `npm run build:wasm`, read once per process. */
+let cachedModule: Promise<WebAssembly.Module> | undefined;
+
+export async function loadModule(bytes?: Uint8Array): Promise<WebAssembly.Module> {
+  if (bytes) return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  cachedModule ??= (async () => {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(new URL('../../../build/ntok.wasm', import.meta.url)));
+  })();
+  return cachedModule;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One instance of the core with its key table. */
+export class Core {
+  readonly exports: CoreExports;
+  private readonly keys = new Map<number, KeyRef>();
+  private nextHandle = 1;
+
+  private constructor(exports: CoreExports) {
+    this.exports = exports;
+  }
+
+  static async instantiate(crypto: CryptoProvider, wasm?: Uint8Array): Promise<Core> {
+    const module = await loadModule(wasm);
+    let core: Core | undefined;
+    // Views are made per call: memory.grow detaches old ArrayBuffers.
+    const mem = (ptr: number, len: number) => new Uint8Array(core!.exports.memory.buffer, ptr, len);
+    const key = (handle: number) => core!.keys.get(handle);
+    const env = {
+      key_import(alg: number, ptr: number, len: number): number {
+        try {
+          const ref = crypto.importKey(alg, mem(ptr, len).slice());
+          const handle = core!.nextHandle++;
+          core!.keys.set(handle, ref);
+          return handle;
+        } catch {
+          return -1;
+        }
+      },
+      key_free(handle: number): void {
+        core!.keys.delete(handle);
+      },
+      sha256(ptr: number, len: number, out: number): void {
+        mem(out, 32).set(crypto.sha256(mem(ptr, len)));
+      },
+      hmac_sha256(handle: number, ptr: number, len: number, out: number): number {
+        const k = key(handle);
+        if (k === undefined) return -2;
+        mem(out, 32).set(crypto.hmacSha256(k, mem(ptr, len)));
+        return 0;
+      },
+      ed25519_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
+        const k = key(handle);
+        if (k === undefined) return -2;
+        return crypto.ed25519Verify(k, mem(msg, msgLen), mem(sig, sigLen)) ? 1 : 0;
+      },
+      p256_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
+        const k = key(handle);
+        if (k === undefined) return -2;
+        return crypto.p256Verify(k, mem(msg, msgLen), mem(sig, sigLen)) ? 1 : 0;
+      },
+      aes_ccm_decrypt(handle: number, nonce: number, nonceLen: number, aad: number, aadLen: number,
+        ct: number, ctLen: number, tagLen: number, out: number): number {
+        const k = key(handle);
+        if (k === undefined) return -2;
+        try {
+          const pt = crypto.aesCcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen), tagLen);
+          if (pt === null) return -1;
+          mem(out, pt.length).set(pt);
+          return pt.length;
+        } catch {
+          return -3;
+        }
+      },
+      aes_gcm_decrypt(handle: number, nonce: number, nonceLen: number, aad: number, aadLen: number,
+        ct: number, ctLen: number, out: number): number {
+        const k = key(handle);
+        if (k === undefined) return -2;
+        try {
+          const pt = crypto.aesGcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen));
+          if (pt === null) return -1;
+          mem(out, pt.length).set(pt);
+          return pt.length;
+        } catch {
+          return -3;
+        }
+      },
+    };
+    const instance = await WebAssembly.instantiate(module, { env });
+    core = new Core(instance.exports as unknown as CoreExports);
+    if (core.exports.abi_version() !== ABI_VERSION) throw new Error(`ntok.wasm ABI ${core.exports.abi_version()}, host expects ${ABI_VERSION}`);
+    return core;
+  }
+
+  /** Copies bytes into the input buffer; false when they do not fit. */
+  writeInput(bytes: Uint8Array): boolean {
+    const e = this.exports;
+    if (bytes.length > e.input_capacity()) return false;
+    new Uint8Array(e.memory.buffer, e.input_ptr(), bytes.length).set(bytes);
+    return true;
+  }
+
+  /** The JSON text the last call wrote. */
+  output(): string {
+    const e = this.exports;
+    return utf8.decode(new Uint8Array(e.memory.buffer, e.output_ptr(), e.output_len()));
+  }
+
+  liveKeys(): number {
+    return this.keys.size;
+  }
+
+  /** Every result code's stable name, read from the core's own table. */
+  resultCodes(): string[] {
+    const names: string[] = [];
+    for (let code = 0; ; code++) {
+      if (this.exports.result_name(code) === 0) return names;
+      names.push(this.output());
+    }
+  }
+
+  resultMessage(code: number): string {
+    this.exports.result_message(code);
+    return this.output();
+  }
+}
