@@ -136,7 +136,8 @@ export class Claims {
       d.magnitude = r.arg;
       d.value = -1.0 - <f64>r.arg;
     } else if (r.isFloat()) {
-      if (!isFinite(r.float)) return this.bad(r, bit);
+      // A float time must be a time: finite and within the doubles' exact integers.
+      if (!(Math.abs(r.float) < 9007199254740992.0)) return this.bad(r, bit);
       d.isFloat = true;
       d.value = r.float;
     } else return this.bad(r, bit);

@@ -181,15 +181,14 @@ export class CborReader {
   }
 }
 
-/** IEEE 754 half precision to double (RFC 8949 Appendix D). */
+/** IEEE 754 half precision to double (RFC 8949 Appendix D), by rebuilding the bits. */
 export function halfToF64(h: u32): f64 {
   const exp = (h >> 10) & 0x1f;
-  const mant = <f64>(h & 0x3ff);
-  let val: f64;
-  if (exp == 0) val = mant * Math.pow(2, -24);
-  else if (exp != 31) val = (mant + 1024) * Math.pow(2, <f64>exp - 25);
-  else val = mant == 0 ? Infinity : NaN;
-  return h & 0x8000 ? -val : val;
+  const mant = <u64>(h & 0x3ff);
+  const sign = <u64>(h & 0x8000) << 48;
+  if (exp == 0) return reinterpret<f64>(sign) + (h & 0x8000 ? -1.0 : 1.0) * <f64>mant * 5.9604644775390625e-8; // 2^-24
+  if (exp == 31) return reinterpret<f64>(sign | 0x7ff0000000000000 | (mant << 42));
+  return reinterpret<f64>(sign | (<u64>(exp + 1008) << 52) | (mant << 42)); // rebias 15 -> 1023
 }
 
 /**

@@ -133,10 +133,36 @@ export class JsonWriter {
     this.ascii(v ? "true" : "false");
   }
 
-  /** Integral doubles print without a fraction so NumericDates read naturally. */
+  /**
+   * A double as JSON: integral values without a fraction, others with at most
+   * six fractional digits (microseconds for a NumericDate), trailing zeros
+   * trimmed. Not a shortest round-trip printer: the core prints the same text
+   * on every host, and AssemblyScript's Grisu printer would cost 3 KB.
+   */
   number(v: f64): void {
-    if (Math.floor(v) == v && Math.abs(v) < 9007199254740992.0) this.ascii((<i64>v).toString());
-    else this.ascii(v.toString());
+    if (v < 0) {
+      this.byte(0x2d);
+      v = -v;
+    }
+    if (!(v < 9007199254740992.0)) v = 9007199254740992.0; // callers keep values within 2^53
+    let whole = Math.floor(v);
+    let micros = Math.round((v - whole) * 1e6);
+    if (micros >= 1e6) {
+      whole += 1;
+      micros = 0;
+    }
+    this.ascii((<i64>whole).toString());
+    let frac = <i32>micros;
+    if (frac == 0) return;
+    let digits = 6;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      digits--;
+    }
+    this.byte(0x2e);
+    const text = frac.toString();
+    for (let i = text.length; i < digits; i++) this.byte(0x30);
+    this.ascii(text);
   }
 }
 
