@@ -71,6 +71,16 @@ export class Config {
     return null;
   }
 
+  /** Without a descriptors list, 0x2 is CWT with key set "default" (made empty if absent). */
+  addDefaultDescriptor(): void {
+    let ks = this.keyset("default");
+    if (ks == null) {
+      ks = new KeySet("default");
+      this.keysets.push(ks);
+    }
+    this.descriptors.push(new Descriptor(DESCRIPTOR_CWT, Format.CWT, ks));
+  }
+
   freeKeys(): void {
     for (let i = 0; i < this.keysets.length; i++) {
       const ks = this.keysets[i].keys;
@@ -79,8 +89,14 @@ export class Config {
   }
 }
 
+function initialConfig(): Config {
+  const c = new Config();
+  c.addDefaultDescriptor();
+  return c;
+}
+
 /** The configuration in force; replaced whole by a successful configure(). */
-export let current = new Config();
+export let current = initialConfig();
 
 export function setCurrent(c: Config): void {
   current.freeKeys();
@@ -151,8 +167,7 @@ export class ConfigParser {
     }
     const descriptors = root.get("descriptors");
     if (descriptors == null) {
-      const ks = c.keyset("default");
-      if (ks != null) c.descriptors.push(new Descriptor(DESCRIPTOR_CWT, Format.CWT, ks));
+      c.addDefaultDescriptor();
       return true;
     }
     if (descriptors.type != JsonType.ARRAY) return this.bad("descriptors must be an array");

@@ -110,7 +110,19 @@ export class Core {
         }
       },
     };
-    const instance = await WebAssembly.instantiate(module, { env });
+    // An exception thrown through the core would abandon it mid-call; every
+    // import answers with a negative code instead (docs/abi.md: host error).
+    const guarded: Record<string, (...args: number[]) => number | void> = {};
+    for (const [name, fn] of Object.entries(env) as [string, (...args: number[]) => number | void][]) {
+      guarded[name] = (...args: number[]) => {
+        try {
+          return fn(...args);
+        } catch {
+          return -4;
+        }
+      };
+    }
+    const instance = await WebAssembly.instantiate(module, { env: guarded });
     core = new Core(instance.exports as unknown as CoreExports);
     if (core.exports.abi_version() !== ABI_VERSION) throw new Error(`ntok.wasm ABI ${core.exports.abi_version()}, host expects ${ABI_VERSION}`);
     return core;

@@ -1,0 +1,70 @@
+// Human-readable output of the CLI. The facts all come from the core's JSON;
+// this only lays them out.
+import { algName } from '../issuer/index.js';
+
+interface Result {
+  ok: boolean;
+  code: string;
+  message?: string;
+  claims?: Record<string, unknown>;
+  kid?: string;
+  alg?: number;
+  descriptor?: number;
+  reflect?: number;
+}
+
+const REFLECT = ['inserted by origin', 'inserted by origin, reflect at receiver', 'reflected'];
+
+function algText(alg: number | undefined): string {
+  return alg === undefined ? '?' : `${alg} (${algName[alg] ?? 'unknown'})`;
+}
+
+function timeText(v: unknown): string {
+  return typeof v === 'number' ? `${v} (${new Date(v * 1000).toISOString()})` : String(v);
+}
+
+function claimLines(claims: Record<string, unknown>): string {
+  return Object.entries(claims)
+    .map(([k, v]) => `    ${k.padEnd(4)} ${['exp', 'nbf', 'iat'].includes(k) ? timeText(v) : JSON.stringify(v)}`)
+    .join('\n');
+}
+
+function headerText(r: { descriptor?: number; reflect?: number }): string {
+  const d = r.descriptor ?? 0;
+  return `descriptor 0x${d.toString(16)}${d & 0x8000000 ? ' (private)' : ''}, reflect ${r.reflect} (${REFLECT[r.reflect ?? 0] ?? '?'})`;
+}
+
+export function describeResult(r: Result): string {
+  const lines = [r.ok ? 'OK token verified' : `REJECTED ${r.code}: ${r.message ?? ''}`];
+  lines.push(`  header  ${headerText(r)}`);
+  if (r.kid !== undefined || r.alg !== undefined) lines.push(`  key     kid ${JSON.stringify(r.kid)}, alg ${algText(r.alg)}`);
+  if (r.claims) lines.push(`  claims${r.ok ? '' : ' (authentic, but rejected)'}`, claimLines(r.claims));
+  return lines.join('\n') + '\n';
+}
+
+interface Layer {
+  type: string;
+  tagged: boolean;
+  cwt_tag: boolean;
+  alg?: number;
+  kid?: string;
+  iv?: string;
+  payload_bytes: number;
+  tag_bytes?: number;
+}
+
+export function describeInspection(r: Result & { header: { present: boolean; descriptor: number; reflect: number }; layers: Layer[]; encrypted?: boolean }): string {
+  const lines = [r.ok ? 'decoded (not verified)' : `UNDECODABLE ${r.code}: ${r.message ?? ''}`];
+  lines.push(`  header  ${r.header.present ? headerText(r.header) : 'none (bare CWT)'}`);
+  r.layers.forEach((l, i) => {
+    const parts = [`${l.type}${l.tagged ? ' (tagged)' : ''}${l.cwt_tag ? ' in CWT tag 61' : ''}`, `alg ${algText(l.alg)}`];
+    if (l.kid !== undefined) parts.push(`kid ${JSON.stringify(l.kid)}`);
+    if (l.iv !== undefined) parts.push(`iv ${l.iv}`);
+    parts.push(`payload ${l.payload_bytes} B`);
+    if (l.tag_bytes !== undefined) parts.push(`${l.type === 'mac0' ? 'tag' : 'signature'} ${l.tag_bytes} B`);
+    lines.push(`  layer ${i}: ${parts.join(', ')}`);
+  });
+  if (r.encrypted) lines.push('  claims  encrypted (no configured key for this kid)');
+  if (r.claims) lines.push('  claims', claimLines(r.claims));
+  return lines.join('\n') + '\n';
+}
