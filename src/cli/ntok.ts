@@ -23,7 +23,7 @@ const USAGE = `usage:
              [--cwt-tag] [--kid-protected] [--encrypt-with <jwk.json>] [--out <file>]
   ntok inspect <hex|@file> [--keys <jwks.json>] [--cwt] [--json]
   ntok verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]
-             [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <id>]...
+             [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...
              [--config <config.json>]
 algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM`;
 
@@ -194,6 +194,17 @@ function cmdIssue(args: string[]): number {
   return EXIT_OK;
 }
 
+/**
+ * A revoked id: digits are an integer nti/cti; `h:<hex>` (or hex containing
+ * a-f) a byte-string one, as `verify --json` prints cti/nti.
+ */
+function revokedId(arg: string): number | string {
+  if (/^\d+$/.test(arg)) return Number(arg);
+  const hex = arg.startsWith('h:') ? arg.slice(2) : arg;
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) usage(`--revoked ${arg}: digits for an integer id, h:<hex> for a byte-string id`);
+  return hex.toLowerCase();
+}
+
 /** Configuration for verify/inspect: a full --config, or --keys as descriptor 0x2's key set. */
 function verifierConfig(values: Values): Record<string, unknown> {
   const config: Record<string, unknown> = values.config ? (readJson(values.config as string) as Record<string, unknown>) : {};
@@ -202,7 +213,7 @@ function verifierConfig(values: Values): Record<string, unknown> {
   if (values.require) config.require = (values.require as string).split(',').map((s) => s.trim()).filter(Boolean);
   if (values.issuer) config.issuers = values.issuer;
   if (values.audience) config.audiences = values.audience;
-  if (values.revoked) config.revoked = (values.revoked as string[]).map((r) => (/^\d+$/.test(r) ? Number(r) : r.toLowerCase()));
+  if (values.revoked) config.revoked = (values.revoked as string[]).map(revokedId);
   return config;
 }
 
