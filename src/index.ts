@@ -1,0 +1,8 @@
+// ntok's public TypeScript API: the verifier (over ntok.wasm), the crypto
+// providers it can use, and the issuer.
+export { Verifier, NtokError } from './host/verifier.js';
+export type { VerifyResult, VerifyOptions, OpenOptions, TokenClaims } from './host/verifier.js';
+export { nobleCrypto, nodeCrypto, fastestCrypto } from './host/crypto.js';
+export type { CryptoProvider, KeyRef } from './host/crypto.js';
+export { keygen, mintToken, networkTokenHeader, encodeClaims, algByName, algName, IssuerError } from './issuer/index.js';
+export type { Jwk, KeyPair, MintOptions, NetworkClaims } from './issuer/index.js';
