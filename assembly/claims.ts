@@ -46,7 +46,8 @@ class NumericDate {
 
   write(w: JsonWriter): void {
     if (this.isFloat) w.number(this.value);
-    else if (this.negative) w.ascii("-" + (this.magnitude + 1).toString());
+    // -1 - magnitude; -2^64 itself does not fit a u64 (RFC 8949 §3.1 major type 1).
+    else if (this.negative) w.ascii(this.magnitude == u64.MAX_VALUE ? "-18446744073709551616" : "-" + (this.magnitude + 1).toString());
     else w.uint(this.magnitude);
   }
 }
@@ -181,8 +182,10 @@ export class Claims {
       case Claim.SRV:
         if (!r.head()) return false;
         if (r.major == Major.UINT) { this.srvIsText = false; this.srv = r.arg; return true; }
-        if (r.major == Major.TEXT && isValidUtf8(r.ptr, r.len)) { this.srvIsText = true; this.srvPtr = r.ptr; this.srvLen = r.len; return true; }
-        return this.bad(r, bit);
+        if (r.major != Major.TEXT) return this.bad(r, bit);
+        if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, "text string is not valid UTF-8");
+        this.srvIsText = true; this.srvPtr = r.ptr; this.srvLen = r.len;
+        return true;
       case Claim.SID:
         if (!r.head()) return false;
         if (r.major != Major.UINT) return this.bad(r, bit);

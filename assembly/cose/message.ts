@@ -62,6 +62,8 @@ export class CoseMessage {
     if (r.major == Major.TAG && r.arg == TAG_CWT) {
       this.cwtTagged = true;
       if (!r.head()) return false;
+      // RFC 8392 §6: the CWT tag prefixes a tagged COSE object.
+      if (r.major != Major.TAG) return r.fail(Code.MALFORMED, "CWT tag 61 around an untagged COSE message");
     }
     if (r.major == Major.TAG) {
       const t = r.arg;

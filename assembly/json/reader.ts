@@ -38,11 +38,11 @@ export class JsonReader {
 
   parse(ptr: usize, len: i32): JsonValue | null {
     this.error = "";
-    if (len > JSON_MAX_BYTES) return this.fail("JSON larger than 64 KiB");
-    if (!isValidUtf8(ptr, len)) return this.fail("JSON is not valid UTF-8");
     this.start = ptr;
     this.pos = ptr;
     this.end = ptr + <usize>len;
+    if (len > JSON_MAX_BYTES) return this.fail("JSON larger than 64 KiB");
+    if (!isValidUtf8(ptr, len)) return this.fail("JSON is not valid UTF-8");
     const v = this.value(0);
     if (v == null) return null;
     this.ws();

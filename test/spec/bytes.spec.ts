@@ -1,0 +1,123 @@
+import { isValidUtf8, equalConstantTime, bytesEqual, sliceToBuffer } from "../../assembly/util/bytes";
+import { hex, toHex } from "./helpers";
+
+const VALID: string[] = [
+  "",
+  "41",
+  "7f",
+  "00", // NUL is a valid scalar value
+  "c280", // U+0080, smallest 2-byte
+  "c2a9", // ©
+  "dfbf", // U+07FF
+  "e0a080", // U+0800, smallest 3-byte
+  "e282ac", // €
+  "ed9fbf", // U+D7FF, just below the surrogates
+  "ee8080", // U+E000, just above them
+  "efbfbf", // U+FFFF
+  "f0908080", // U+10000, smallest 4-byte
+  "f09f9880", // 😀
+  "f48fbfbf", // U+10FFFF, the largest
+  "41 c2a9 e282ac f09f9880 5a",
+];
+
+const INVALID: string[] = [
+  "80", // lone continuation byte
+  "bf",
+  "41 80",
+  "c0 80", // overlong NUL
+  "c1 bf", // overlong U+007F
+  "e0 80 80", // overlong 3-byte
+  "e0 9f bf", // overlong U+07FF
+  "f0 80 80 80", // overlong 4-byte
+  "f0 8f bf bf", // overlong U+FFFF
+  "ed a0 80", // U+D800 (surrogate)
+  "ed bf bf", // U+DFFF
+  "ed a0 bd ed b8 80", // CESU-8 surrogate pair
+  "f4 90 80 80", // U+110000
+  "f5 80 80 80",
+  "f7 bf bf bf",
+  "f8 88 80 80 80", // 5-byte form
+  "fc 84 80 80 80 80",
+  "fe",
+  "ff",
+  "c2 41", // continuation missing
+  "e2 28 a1",
+  "e2 82 28",
+  "f0 9f 98 41",
+];
+
+const TRUNCATED_AT_END: string[] = ["c2", "e2", "e2 82", "f0", "f0 9f", "f0 9f 98", "41 c2", "41 e2 82", "41 f0 9f 98"];
+
+describe("isValidUtf8", () => {
+  it("accepts valid 1, 2, 3 and 4-byte characters, including the boundaries", () => {
+    for (let i = 0; i < VALID.length; i++) {
+      const b = hex(VALID[i]);
+      expect<bool>(isValidUtf8(b.ptr, b.len)).toBe(true, VALID[i]);
+    }
+  });
+
+  it("rejects overlongs, surrogates, values above U+10FFFF and invalid bytes", () => {
+    for (let i = 0; i < INVALID.length; i++) {
+      const b = hex(INVALID[i]);
+      expect<bool>(isValidUtf8(b.ptr, b.len)).toBe(false, INVALID[i]);
+    }
+  });
+
+  it("rejects a sequence truncated at the end of the input", () => {
+    for (let i = 0; i < TRUNCATED_AT_END.length; i++) {
+      const b = hex(TRUNCATED_AT_END[i]);
+      expect<bool>(isValidUtf8(b.ptr, b.len)).toBe(false, TRUNCATED_AT_END[i]);
+    }
+  });
+
+  it("looks only at the first len bytes", () => {
+    const b = hex("41 42 c2 a9");
+    expect<bool>(isValidUtf8(b.ptr, 2)).toBe(true);
+    expect<bool>(isValidUtf8(b.ptr, 3)).toBe(false); // cuts the 2-byte character
+    expect<bool>(isValidUtf8(b.ptr, 4)).toBe(true);
+  });
+});
+
+describe("equalConstantTime", () => {
+  it("is true for equal bytes and for zero length", () => {
+    const a = hex("00112233445566778899aabbccddeeff");
+    const b = hex("00112233445566778899aabbccddeeff");
+    expect<bool>(equalConstantTime(a.ptr, b.ptr, a.len)).toBe(true);
+    expect<bool>(equalConstantTime(a.ptr, b.ptr, 0)).toBe(true);
+  });
+
+  it("is false when any byte differs, first, middle or last", () => {
+    const a = hex("00112233445566778899aabbccddeeff");
+    const diffs: string[] = [
+      "01112233445566778899aabbccddeeff",
+      "00112233445566778999aabbccddeeff",
+      "00112233445566778899aabbccddeefe",
+      "80112233445566778899aabbccddeeff",
+    ];
+    for (let i = 0; i < diffs.length; i++) {
+      const b = hex(diffs[i]);
+      expect<bool>(equalConstantTime(a.ptr, b.ptr, a.len)).toBe(false, diffs[i]);
+    }
+  });
+});
+
+describe("bytesEqual", () => {
+  it("compares lengths and contents", () => {
+    const a = hex("010203");
+    const b = hex("010203");
+    const c = hex("010204");
+    expect<bool>(bytesEqual(a.ptr, 3, b.ptr, 3)).toBe(true);
+    expect<bool>(bytesEqual(a.ptr, 3, b.ptr, 2)).toBe(false);
+    expect<bool>(bytesEqual(a.ptr, 3, c.ptr, 3)).toBe(false);
+    expect<bool>(bytesEqual(a.ptr, 0, c.ptr, 0)).toBe(true);
+  });
+});
+
+describe("sliceToBuffer", () => {
+  it("copies a memory slice into a new buffer", () => {
+    const a = hex("deadbeef");
+    const buf = sliceToBuffer(a.ptr + 1, 2);
+    expect<i32>(buf.byteLength).toBe(2);
+    expect<string>(toHex(changetype<usize>(buf), 2)).toBe("adbe");
+  });
+});
