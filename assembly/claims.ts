@@ -47,7 +47,13 @@ class NumericDate {
   write(w: JsonWriter): void {
     if (this.isFloat) w.number(this.value);
     // -1 - magnitude; -2^64 itself does not fit a u64 (RFC 8949 §3.1 major type 1).
-    else if (this.negative) w.ascii(this.magnitude == u64.MAX_VALUE ? "-18446744073709551616" : "-" + (this.magnitude + 1).toString());
+    else if (this.negative) {
+      if (this.magnitude == u64.MAX_VALUE) w.ascii("-18446744073709551616");
+      else {
+        w.byte(0x2d);
+        w.uint(this.magnitude + 1);
+      }
+    }
     else w.uint(this.magnitude);
   }
 }

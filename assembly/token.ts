@@ -141,10 +141,10 @@ function writeStatus(w: JsonWriter, code: i32): void {
   w.key("ok");
   w.bool(code == Code.OK);
   w.key("code");
-  w.string(codeName(code));
+  w.asciiString(codeName(code));
   if (code != Code.OK) {
     w.key("message");
-    w.string(run.detail.length > 0 ? run.detail : codeMessage(code));
+    w.asciiString(run.detail.length > 0 ? run.detail : codeMessage(code));
   }
 }
 
@@ -209,7 +209,7 @@ export function inspectToken(input: usize, len: i32, flags: i32): i32 {
     w.element();
     w.open();
     w.key("type");
-    w.string(messageTypeName(m.type));
+    w.asciiString(messageTypeName(m.type));
     w.key("tagged");
     w.bool(m.coseTagged);
     w.key("cwt_tag");

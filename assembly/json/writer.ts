@@ -1,12 +1,13 @@
 // Writes the result JSON into a fixed output buffer. The core, not the host,
 // formats results, so every host prints byte-identical JSON.
 
-import { formatIp } from "../util/ip";
+import { writeIp, IP_TEXT_MAX } from "../util/ip";
 
 const HEX = "0123456789abcdef";
 /** 2 KiB tokens expand at most 6x (\u00XX escapes) plus framing. */
 const CAPACITY: i32 = 16384;
 const BUFFER: usize = memory.data(CAPACITY);
+const DIGITS: usize = memory.data(20);
 
 export class JsonWriter {
   pos: usize = BUFFER;
@@ -36,9 +37,26 @@ export class JsonWriter {
     store<u8>(this.pos++, <u8>b);
   }
 
-  /** Writes an ASCII literal without quotes or escaping. */
+  private room(n: i32): bool {
+    if (this.pos + <usize>n <= BUFFER + <usize>CAPACITY) return true;
+    this.overflow = true;
+    return false;
+  }
+
+  /** Writes an ASCII string (names, literals, messages) without quotes or escaping. */
   ascii(s: string): void {
-    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+    const n = s.length;
+    if (!this.room(n)) return;
+    const src = changetype<usize>(s); // UTF-16 code units
+    for (let i = 0; i < n; i++) store<u8>(this.pos + i, <u8>load<u16>(src + (<usize>i << 1)));
+    this.pos += n;
+  }
+
+  /** A quoted ASCII string; the verify path's names and messages are all ASCII. */
+  asciiString(s: string): void {
+    this.byte(0x22);
+    this.ascii(s);
+    this.byte(0x22);
   }
 
   open(): void {
@@ -112,21 +130,32 @@ export class JsonWriter {
   }
 
   ip(ptr: usize, len: i32, prefix: i32): void {
+    if (!this.room(IP_TEXT_MAX + 2)) return;
     this.byte(0x22);
-    this.ascii(formatIp(ptr, len));
+    this.pos += writeIp(ptr, len, this.pos);
     if (prefix >= 0) {
       this.byte(0x2f);
-      this.ascii(prefix.toString());
+      this.uint(<u64>prefix);
     }
     this.byte(0x22);
   }
 
+  /** Decimal digits straight into the buffer: results are written without allocating. */
   uint(v: u64): void {
-    this.ascii(v.toString());
+    if (!this.room(20)) return;
+    let n = 0;
+    do {
+      store<u8>(DIGITS + n++, <u8>(0x30 + <u32>(v % 10)));
+      v /= 10;
+    } while (v != 0);
+    while (n > 0) store<u8>(this.pos++, load<u8>(DIGITS + --n));
   }
 
   int(v: i64): void {
-    this.ascii(v.toString());
+    if (v < 0) {
+      this.byte(0x2d);
+      this.uint(<u64>(-(v + 1)) + 1); // no overflow at i64.MIN_VALUE
+    } else this.uint(<u64>v);
   }
 
   bool(v: bool): void {
@@ -151,7 +180,7 @@ export class JsonWriter {
       whole += 1;
       micros = 0;
     }
-    this.ascii((<i64>whole).toString());
+    this.uint(<u64>whole);
     let frac = <i32>micros;
     if (frac == 0) return;
     let digits = 6;
@@ -160,9 +189,10 @@ export class JsonWriter {
       digits--;
     }
     this.byte(0x2e);
-    const text = frac.toString();
-    for (let i = text.length; i < digits; i++) this.byte(0x30);
-    this.ascii(text);
+    let width = 1;
+    for (let t = frac; t >= 10; t /= 10) width++;
+    for (let i = width; i < digits; i++) this.byte(0x30); // 0.05: frac 5 of 2 digits is "05"
+    this.uint(<u64>frac);
   }
 }
 

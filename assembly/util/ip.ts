@@ -1,38 +1,78 @@
 // IP address text, both ways: bip claims may carry an address as bytes or as
 // text, and results print it as text.
 
-/** IPv4 dotted quad or IPv6 in RFC 5952 form (longest zero run compressed, lowercase). */
-export function formatIp(ptr: usize, len: i32): string {
-  if (len == 4) {
-    return load<u8>(ptr).toString() + "." + load<u8>(ptr + 1).toString() + "." +
-      load<u8>(ptr + 2).toString() + "." + load<u8>(ptr + 3).toString();
+const HEX_DIGITS = "0123456789abcdef";
+
+function writeDecimalByte(v: i32, out: usize): i32 {
+  let n = 0;
+  if (v >= 100) store<u8>(out + n++, <u8>(0x30 + v / 100));
+  if (v >= 10) store<u8>(out + n++, <u8>(0x30 + (v / 10) % 10));
+  store<u8>(out + n++, <u8>(0x30 + v % 10));
+  return n;
+}
+
+function writeIpv4(ptr: usize, out: usize): i32 {
+  let n = 0;
+  for (let i = 0; i < 4; i++) {
+    if (i > 0) store<u8>(out + n++, 0x2e);
+    n += writeDecimalByte(<i32>load<u8>(ptr + i), out + n);
   }
-  if (len != 16) return "";
-  const words = new StaticArray<i32>(8);
-  for (let i = 0; i < 8; i++) words[i] = (<i32>load<u8>(ptr + (i << 1)) << 8) | <i32>load<u8>(ptr + (i << 1) + 1);
+  return n;
+}
+
+/** Most bytes writeIp produces (an IPv4-mapped IPv6 address). */
+export const IP_TEXT_MAX: i32 = 45;
+
+/**
+ * Writes an address as ASCII to `out` (IP_TEXT_MAX bytes of room): IPv4
+ * dotted quad, or IPv6 in RFC 5952 form (longest zero run compressed,
+ * lowercase). Returns the length, 0 for a length that is no address. Writes
+ * bytes, not strings: results are formatted without allocating.
+ */
+export function writeIp(ptr: usize, len: i32, out: usize): i32 {
+  if (len == 4) return writeIpv4(ptr, out);
+  if (len != 16) return 0;
   // RFC 5952 §4.2: compress the longest run of two or more zero words, the first if tied.
   let bestStart = -1, bestLen = 0;
   for (let i = 0; i < 8; ) {
-    if (words[i] != 0) { i++; continue; }
+    if (wordAt(ptr, i) != 0) { i++; continue; }
     let j = i;
-    while (j < 8 && words[j] == 0) j++;
+    while (j < 8 && wordAt(ptr, j) == 0) j++;
     if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
     i = j;
   }
   // RFC 5952 §5: IPv4-mapped addresses keep the dotted tail.
-  const mapped = bestStart == 0 && bestLen == 5 && words[5] == 0xffff;
-  let s = "";
+  const mapped = bestStart == 0 && bestLen == 5 && wordAt(ptr, 5) == 0xffff;
+  let n = 0;
   for (let i = 0; i < 8; i++) {
     if (i == bestStart) {
-      s += i == 0 ? "::" : ":";
+      if (i == 0) store<u8>(out + n++, 0x3a);
+      store<u8>(out + n++, 0x3a);
       i += bestLen - 1;
       continue;
     }
-    if (mapped && i == 6) return s + formatIp(ptr + 12, 4);
-    s += words[i].toString(16);
-    if (i < 7) s += ":";
+    if (mapped && i == 6) return n + writeIpv4(ptr + 12, out + n);
+    const w = wordAt(ptr, i);
+    let started = false;
+    for (let shift = 12; shift >= 0; shift -= 4) {
+      const d = (w >> shift) & 15;
+      if (d == 0 && !started && shift > 0) continue;
+      started = true;
+      store<u8>(out + n++, <u8>HEX_DIGITS.charCodeAt(d));
+    }
+    if (i < 7) store<u8>(out + n++, 0x3a);
   }
-  return s;
+  return n;
+}
+
+function wordAt(ptr: usize, i: i32): i32 {
+  return (<i32>load<u8>(ptr + (i << 1)) << 8) | <i32>load<u8>(ptr + (i << 1) + 1);
+}
+
+/** The text of an address as a string (tests, configuration messages). */
+export function formatIp(ptr: usize, len: i32): string {
+  const buf = memory.data(IP_TEXT_MAX);
+  return String.UTF8.decodeUnsafe(buf, writeIp(ptr, len, buf));
 }
 
 function hexValue(c: i32): i32 {
