@@ -133,13 +133,7 @@ export class ConfigParser {
 
   private parseRoot(root: JsonValue): bool {
     const c = this.config;
-    for (let i = 0; i < root.keys.length; i++) {
-      const k = root.keys[i];
-      if (k != "leeway" && k != "require" && k != "issuers" && k != "audiences" && k != "revoked" &&
-          k != "descriptors" && k != "keysets" && k != "comment") {
-        return this.bad("unknown configuration member \"" + k + "\"");
-      }
-    }
+    if (!this.onlyMembers(root, ["leeway", "require", "issuers", "audiences", "revoked", "descriptors", "keysets", "comment"], "the configuration")) return false;
     const leeway = root.get("leeway");
     if (leeway != null) {
       if (leeway.type != JsonType.NUMBER || leeway.num < 0 || leeway.num > 86400) return this.bad("leeway must be a number of seconds from 0 to 86400");
@@ -206,8 +200,17 @@ export class ConfigParser {
     return true;
   }
 
+  /** Typos in configuration must not pass silently (JWKs excepted: RFC 7517 §4 ignores unknown members). */
+  private onlyMembers(v: JsonValue, allowed: string[], where: string): bool {
+    for (let i = 0; i < v.keys.length; i++) {
+      if (!allowed.includes(v.keys[i])) return this.bad("unknown member \"" + v.keys[i] + "\" in " + where);
+    }
+    return true;
+  }
+
   private parseDescriptor(v: JsonValue, where: string): bool {
     if (v.type != JsonType.OBJECT) return this.bad(where + " must be an object");
+    if (!this.onlyMembers(v, ["id", "format", "keyset", "comment"], where)) return false;
     const id = v.get("id");
     if (id == null || id.type != JsonType.NUMBER || !id.isInteger || id.num < 0 || id.num > 0x0fffffff) {
       return this.bad(where + ".id must be an integer from 0 to 0x0fffffff (28 bits)");
@@ -221,7 +224,8 @@ export class ConfigParser {
       else if (format.str != "cwt") return this.bad(where + ".format must be \"cwt\" or \"jose\"");
     }
     const name = v.get("keyset");
-    const ksName = name != null && name.type == JsonType.STRING ? name.str : "default";
+    if (name != null && name.type != JsonType.STRING) return this.bad(where + ".keyset must be a key set name");
+    const ksName = name != null ? name.str : "default";
     const ks = this.config.keyset(ksName);
     if (ks == null) return this.bad(where + ".keyset \"" + ksName + "\" is not defined");
     this.config.descriptors.push(new Descriptor(<u32>id.num, f, ks));
@@ -231,6 +235,7 @@ export class ConfigParser {
   private parseKeySet(name: string, v: JsonValue): bool {
     const where = "keysets." + name;
     if (v.type != JsonType.OBJECT) return this.bad(where + " must be an object");
+    if (!this.onlyMembers(v, ["keys", "expect", "comment"], where)) return false;
     const ks = new KeySet(name);
     this.config.keysets.push(ks);
     const expect = v.get("expect");

@@ -5,7 +5,7 @@
 import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
 import { Code, codeName, codeMessage } from "./result";
 import { TokenHeader, HEADER_LEN } from "./header";
-import { Config, Descriptor, DESCRIPTOR_CWT, Format, KeySet, current } from "./config";
+import { Descriptor, DESCRIPTOR_CWT, Format, Key, KeySet, current } from "./config";
 import { Claims } from "./claims";
 import { CoseMessage } from "./cose/message";
 import { MessageType, messageTypeOf, messageTypeName } from "./cose/alg";
@@ -31,8 +31,10 @@ class Run {
   detail: string = "";
   header: TokenHeader = new TokenHeader();
   hasHeader: bool = false;
-  /** Layers parsed, outermost first. */
+  /** Layers parsed successfully, outermost first. */
   layers: i32 = 0;
+  /** The key that checked the innermost layer (its kid names a kid-less message). */
+  key: Key | null = null;
   /** A layer whose key could not be found or which was not decrypted (inspect). */
   opaque: bool = false;
   claimsDecoded: bool = false;
@@ -62,11 +64,11 @@ function failFromReader(): i32 {
 /** One COSE layer and whatever it contains (claims, or a nested message). */
 function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32 {
   if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, "COSE messages nested too deeply");
-  run.layers = layer + 1;
   const m = messages[layer];
   reader.reset(ptr, len);
   // RFC 8392 §7.2: a nested CWT is tagged, so only the outermost may rely on `expect`.
   if (!m.parse(reader, layer == 0 ? ks.expect : MessageType.NONE)) return failFromReader();
+  run.layers = layer + 1;
   if (!reader.atEnd()) return fail(Code.MALFORMED, "bytes after the COSE message");
   if (!m.critUnderstood()) return fail(Code.UNKNOWN_CRITICAL, "crit names a header parameter ntok does not process");
   if (!m.hasAlg) return fail(Code.MALFORMED, "no alg in the protected header");
@@ -83,6 +85,7 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
     return fail(Code.ALG_MISMATCH, "token alg differs from the key's alg");
   }
 
+  run.key = key;
   let contentPtr = m.payloadPtr;
   let contentLen = m.payloadLen;
   if (key != null && (mode == Mode.VERIFY || m.type == MessageType.ENCRYPT0)) {
@@ -106,6 +109,7 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   run.code = Code.OK;
   run.detail = "";
   run.layers = 0;
+  run.key = null;
   run.opaque = false;
   run.claimsDecoded = false;
   run.authentic = false;
@@ -130,11 +134,34 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   return code;
 }
 
-function writeKid(w: JsonWriter, m: CoseMessage): void {
-  if (m.kidLen < 0) return;
+function writeKidBytes(w: JsonWriter, ptr: usize, len: i32): void {
   w.key("kid");
-  if (isValidUtf8(m.kidPtr, m.kidLen)) w.stringBytes(m.kidPtr, m.kidLen);
-  else w.hex(m.kidPtr, m.kidLen);
+  if (isValidUtf8(ptr, len)) w.stringBytes(ptr, len);
+  else w.hex(ptr, len);
+}
+
+/** The message's kid; for a kid-less message, the kid of the key that checked it (if any). */
+function writeKid(w: JsonWriter, m: CoseMessage, key: Key | null): void {
+  if (m.kidLen >= 0) writeKidBytes(w, m.kidPtr, m.kidLen);
+  else if (key != null) writeKidBytes(w, changetype<usize>(key.kid), key.kid.byteLength);
+}
+
+/**
+ * A result that does not fit the output buffer (only a 2 KiB token full of
+ * bytes that need escaping can do that) is replaced by a short, valid one.
+ */
+function finish(w: JsonWriter, code: i32): i32 {
+  if (!w.overflow) return code;
+  w.reset();
+  w.open();
+  w.key("ok");
+  w.bool(false);
+  w.key("code");
+  w.asciiString(codeName(Code.TOO_LARGE));
+  w.key("message");
+  w.asciiString("the result does not fit the output buffer");
+  w.close();
+  return Code.TOO_LARGE;
 }
 
 function writeStatus(w: JsonWriter, code: i32): void {
@@ -173,7 +200,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
   if (run.layers > 0) {
     // The innermost layer is the one that authenticated the claims.
     const m = messages[run.layers - 1];
-    writeKid(w, m);
+    writeKid(w, m, run.key);
     if (m.hasAlg && !m.algUnknown) {
       w.key("alg");
       w.int(m.alg);
@@ -181,7 +208,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
   }
   writeHeader(w);
   w.close();
-  return code;
+  return finish(w, code);
 }
 
 export function inspectToken(input: usize, len: i32, flags: i32): i32 {
@@ -215,7 +242,7 @@ export function inspectToken(input: usize, len: i32, flags: i32): i32 {
     w.key("cwt_tag");
     w.bool(m.cwtTagged);
     if (m.hasAlg && !m.algUnknown) { w.key("alg"); w.int(m.alg); }
-    writeKid(w, m);
+    writeKid(w, m, null);
     if (m.ivLen >= 0) { w.key("iv"); w.hex(m.ivPtr, m.ivLen); }
     if (m.critCount > 0) { w.key("crit"); w.uint(<u64>m.critCount); }
     w.key("protected");
@@ -234,5 +261,5 @@ export function inspectToken(input: usize, len: i32, flags: i32): i32 {
   w.key("verified");
   w.bool(false);
   w.close();
-  return code;
+  return finish(w, code);
 }

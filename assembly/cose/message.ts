@@ -48,7 +48,11 @@ export class CoseMessage {
    * untagged message is read as (NONE: untagged is refused).
    */
   parse(r: CborReader, expect: MessageType): bool {
+    // Every view is reset: a message that fails half way must not show the previous input's bytes.
     this.type = MessageType.NONE;
+    this.protectedLen = 0;
+    this.payloadLen = 0;
+    this.tagLen = 0;
     this.coseTagged = false;
     this.cwtTagged = false;
     this.hasAlg = false;

@@ -4,8 +4,12 @@
 import { writeIp, IP_TEXT_MAX } from "../util/ip";
 
 const HEX = "0123456789abcdef";
-/** 2 KiB tokens expand at most 6x (\u00XX escapes) plus framing. */
-const CAPACITY: i32 = 16384;
+/**
+ * A 2 KiB token's bytes appear at most twice in a result (inspect: a kid
+ * escaped as \u00XX, 6x, inside a protected header shown as hex, 2x): 8x plus
+ * framing fits. A result that still overflows is replaced (token.ts finish()).
+ */
+const CAPACITY: i32 = 24576;
 const BUFFER: usize = memory.data(CAPACITY);
 const DIGITS: usize = memory.data(20);
 
@@ -169,10 +173,8 @@ export class JsonWriter {
    * on every host, and AssemblyScript's Grisu printer would cost 3 KB.
    */
   number(v: f64): void {
-    if (v < 0) {
-      this.byte(0x2d);
-      v = -v;
-    }
+    const negative = v < 0;
+    if (negative) v = -v;
     if (!(v < 9007199254740992.0)) v = 9007199254740992.0; // callers keep values within 2^53
     let whole = Math.floor(v);
     let micros = Math.round((v - whole) * 1e6);
@@ -180,6 +182,7 @@ export class JsonWriter {
       whole += 1;
       micros = 0;
     }
+    if (negative && (whole != 0 || micros != 0)) this.byte(0x2d); // no "-0"
     this.uint(<u64>whole);
     let frac = <i32>micros;
     if (frac == 0) return;
