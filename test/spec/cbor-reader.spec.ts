@@ -88,6 +88,15 @@ const FLOATS: f64[] = [
   1.1, 1.0e300, -4.1, Infinity, 5e-324,
 ];
 
+/** Every input in `table` fails at its first head with `code`. */
+function expectHeadFails(table: string[], code: i32): void {
+  for (let i = 0; i < table.length; i++) {
+    const r = readerOver(hex(table[i]));
+    expect<bool>(r.head()).toBe(false, table[i]);
+    expect<i32>(r.error).toBe(code, table[i]);
+  }
+}
+
 describe("CborReader.head", () => {
   it("reads the head of every major type", () => {
     for (let i = 0; i < HEADS.length; i += 4) {
@@ -159,30 +168,15 @@ describe("CborReader.head", () => {
   });
 
   it("rejects indefinite-length items and the break code as MALFORMED", () => {
-    for (let i = 0; i < INDEFINITE.length; i++) {
-      const b = hex(INDEFINITE[i]);
-      const r = readerOver(b);
-      expect<bool>(r.head()).toBe(false, INDEFINITE[i]);
-      expect<i32>(r.error).toBe(Code.MALFORMED, INDEFINITE[i]);
-    }
+    expectHeadFails(INDEFINITE, Code.MALFORMED);
   });
 
   it("rejects reserved additional information 28..30 as MALFORMED", () => {
-    for (let i = 0; i < RESERVED.length; i++) {
-      const b = hex(RESERVED[i]);
-      const r = readerOver(b);
-      expect<bool>(r.head()).toBe(false, RESERVED[i]);
-      expect<i32>(r.error).toBe(Code.MALFORMED, RESERVED[i]);
-    }
+    expectHeadFails(RESERVED, Code.MALFORMED);
   });
 
   it("rejects a truncated argument as MALFORMED", () => {
-    for (let i = 0; i < TRUNCATED_ARGUMENTS.length; i++) {
-      const b = hex(TRUNCATED_ARGUMENTS[i]);
-      const r = readerOver(b);
-      expect<bool>(r.head()).toBe(false, TRUNCATED_ARGUMENTS[i]);
-      expect<i32>(r.error).toBe(Code.MALFORMED, TRUNCATED_ARGUMENTS[i]);
-    }
+    expectHeadFails(TRUNCATED_ARGUMENTS, Code.MALFORMED);
   });
 
   it("rejects reading past the end of the input as MALFORMED", () => {
@@ -198,21 +192,11 @@ describe("CborReader.head", () => {
   });
 
   it("rejects a string longer than the input as MALFORMED", () => {
-    for (let i = 0; i < LONG_STRINGS.length; i++) {
-      const b = hex(LONG_STRINGS[i]);
-      const r = readerOver(b);
-      expect<bool>(r.head()).toBe(false, LONG_STRINGS[i]);
-      expect<i32>(r.error).toBe(Code.MALFORMED, LONG_STRINGS[i]);
-    }
+    expectHeadFails(LONG_STRINGS, Code.MALFORMED);
   });
 
   it("rejects an array or map count larger than the remaining input as MALFORMED", () => {
-    for (let i = 0; i < LONG_CONTAINERS.length; i++) {
-      const b = hex(LONG_CONTAINERS[i]);
-      const r = readerOver(b);
-      expect<bool>(r.head()).toBe(false, LONG_CONTAINERS[i]);
-      expect<i32>(r.error).toBe(Code.MALFORMED, LONG_CONTAINERS[i]);
-    }
+    expectHeadFails(LONG_CONTAINERS, Code.MALFORMED);
   });
 
   it("accepts a container count that exactly fits the remaining input", () => {
@@ -228,12 +212,7 @@ describe("CborReader.head", () => {
 
   it("rejects a two-byte simple value below 32 as MALFORMED", () => {
     const inputs: string[] = ["f8 00", "f8 10", "f8 14", "f8 1f"];
-    for (let i = 0; i < inputs.length; i++) {
-      const b = hex(inputs[i]);
-      const r = readerOver(b);
-      expect<bool>(r.head()).toBe(false, inputs[i]);
-      expect<i32>(r.error).toBe(Code.MALFORMED, inputs[i]);
-    }
+    expectHeadFails(inputs, Code.MALFORMED);
   });
 
   it("decodes half, single and double floats", () => {
