@@ -6,3 +6,5 @@ export { nobleCrypto, nodeCrypto, fastestCrypto } from './host/crypto.js';
 export type { CryptoProvider, KeyRef } from './host/crypto.js';
 export { keygen, mintToken, networkTokenHeader, encodeClaims, algByName, algName, IssuerError } from './issuer/index.js';
 export type { Jwk, KeyPair, MintOptions, NetworkClaims } from './issuer/index.js';
+export { readCapture, writePcap, writePcapng, LINKTYPE, CaptureError } from './pcap/index.js';
+export type { Capture, CapturedPacket } from './pcap/index.js';
