@@ -25,6 +25,11 @@ export class Key {
 export class KeySet {
   keys: Key[] = [];
   expect: MessageType = MessageType.NONE;
+  /**
+   * bip may match either endpoint of the packet, not only the source (the
+   * reference deployment's rule); the default binds to the source.
+   */
+  eitherEndpoint: bool = false;
   constructor(public name: string) {}
 
   findByKid(ptr: usize, len: i32): Key | null {
@@ -235,7 +240,7 @@ export class ConfigParser {
   private parseKeySet(name: string, v: JsonValue): bool {
     const where = "keysets." + name;
     if (v.type != JsonType.OBJECT) return this.bad(where + " must be an object");
-    if (!this.onlyMembers(v, ["keys", "expect", "comment"], where)) return false;
+    if (!this.onlyMembers(v, ["keys", "expect", "binding", "comment"], where)) return false;
     const ks = new KeySet(name);
     this.config.keysets.push(ks);
     const expect = v.get("expect");
@@ -246,6 +251,13 @@ export class ConfigParser {
       else if (e == "sign1") ks.expect = MessageType.SIGN1;
       else if (e == "encrypt0") ks.expect = MessageType.ENCRYPT0;
       else if (e != "any") return this.bad(where + ".expect must be mac0, sign1, encrypt0 or any");
+    }
+    const binding = v.get("binding");
+    if (binding != null) {
+      if (binding.type != JsonType.STRING || (binding.str != "source" && binding.str != "either")) {
+        return this.bad(where + ".binding must be \"source\" or \"either\"");
+      }
+      ks.eitherEndpoint = binding.str == "either";
     }
     let keys = v.get("keys");
     // A whole JWK Set ({"keys": [...]}) is accepted where the array is expected.

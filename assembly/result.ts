@@ -29,9 +29,18 @@ export const enum Code {
   UNEXPECTED_TYPE = 23,
   BAD_CONFIG = 24,
   HOST_ERROR = 25,
+  // The packet path (process()).
+  BAD_PACKET = 26,
+  NO_TOKEN = 27,
+  WRONG_BINDING = 28,
+  RATE_LIMITED = 29,
+  UNKNOWN_SERVICE = 30,
+  WASHED = 31,
+  NOT_ALLOWED = 32,
+  TAG_TOO_LARGE = 33,
 }
 
-export const CODE_COUNT: i32 = 26;
+export const CODE_COUNT: i32 = 34;
 
 // [name, meaning]; index = code.
 const TABLE: string[] = [
@@ -61,6 +70,14 @@ const TABLE: string[] = [
   "unexpected-type", "the COSE message type is not the one the key set expects",
   "bad-config", "the configuration is invalid",
   "host-error", "a host crypto primitive failed or refused a key",
+  "bad-packet", "the packet could not be parsed; passed untouched",
+  "no-token", "the packet carries no token",
+  "wrong-binding", "the token is bound to another address",
+  "rate-limited", "over the verification rate; passed unmarked",
+  "unknown-service", "the token's service is not configured",
+  "washed", "premium DSCP without a valid token, cleared",
+  "not-allowed", "the device needs a valid token for an allowed service",
+  "tag-too-large", "the token would exceed the MTU; sent untagged",
 ];
 
 export function codeName(code: i32): string {

@@ -40,6 +40,8 @@ class Run {
   claimsDecoded: bool = false;
   /** The crypto of every layer checked out (claims are authentic). */
   authentic: bool = false;
+  /** The key set of the token's descriptor (binding rules). */
+  keyset: KeySet | null = null;
 }
 
 const run = new Run();
@@ -110,6 +112,7 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   run.detail = "";
   run.layers = 0;
   run.key = null;
+  run.keyset = null;
   run.opaque = false;
   run.claimsDecoded = false;
   run.authentic = false;
@@ -129,6 +132,7 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   const d: Descriptor | null = cfg.descriptor(run.header.descriptor);
   if (d == null) return fail(Code.UNKNOWN_DESCRIPTOR, "no descriptor configured for this id");
   if (d.format != Format.CWT) return fail(Code.UNSUPPORTED_FORMAT, "JOSE payloads are not supported yet");
+  run.keyset = d.keyset;
   const code = cwtLayer(body, bodyLen, d.keyset, 0, mode);
   run.authentic = code == Code.OK && mode == Mode.VERIFY;
   return code;
@@ -182,13 +186,37 @@ function writeHeader(w: JsonWriter): void {
   w.int(run.header.reflect);
 }
 
-export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
+/**
+ * Verifies a token and checks its claims against `required` and the rest of
+ * the policy; no output. The packet path calls this; tokenClaims() and
+ * tokenHeader() then describe what was checked.
+ */
+export function checkToken(input: usize, len: i32, now: f64, flags: i32, required: u32): i32 {
   let code = decode(len, flags, Mode.VERIFY, input);
   if (code == Code.OK && !isFinite(now)) code = fail(Code.HOST_ERROR, "the host passed no valid time");
   if (code == Code.OK) {
-    code = validateClaims(claims, current, now, current.required, reader);
+    code = validateClaims(claims, current, now, required, reader);
     if (code != Code.OK) fail(code, verdict.detail);
   }
+  return code;
+}
+
+/** Claims of the last checkToken (valid when it got as far as decoding them). */
+export function tokenClaims(): Claims {
+  return claims;
+}
+
+export function tokenHeader(): TokenHeader {
+  return run.header;
+}
+
+/** The key set that checked the last token; null when the descriptor was unknown. */
+export function tokenKeySet(): KeySet | null {
+  return run.keyset;
+}
+
+export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
+  const code = checkToken(input, len, now, flags, current.required);
   const w = out;
   w.reset();
   w.open();

@@ -6,6 +6,8 @@ const NAMES: string[] = [
   "revoked", "wrong-issuer", "wrong-audience", "missing-claim", "bad-claim", "not-cwt",
   "unknown-descriptor", "unsupported-format", "unknown-critical", "limit-exceeded",
   "unexpected-type", "bad-config", "host-error",
+  "bad-packet", "no-token", "wrong-binding", "rate-limited", "unknown-service", "washed",
+  "not-allowed", "tag-too-large",
 ];
 
 describe("result codes", () => {
@@ -21,7 +23,9 @@ describe("result codes", () => {
     expect<string>(codeName(Code.NOT_CWT)).toBe("not-cwt");
     expect<string>(codeName(Code.LIMIT_EXCEEDED)).toBe("limit-exceeded");
     expect<string>(codeName(Code.HOST_ERROR)).toBe("host-error");
-    expect<i32>(Code.HOST_ERROR).toBe(CODE_COUNT - 1);
+    expect<string>(codeName(Code.BAD_PACKET)).toBe("bad-packet");
+    expect<string>(codeName(Code.TAG_TOO_LARGE)).toBe("tag-too-large");
+    expect<i32>(Code.TAG_TOO_LARGE).toBe(CODE_COUNT - 1);
   });
 
   it("gives every code a non-empty message", () => {

@@ -554,11 +554,16 @@ function otherEd(): Jwk {
   return { kty: 'OKP', crv: 'Ed25519', kid: 'other', alg: 'EdDSA', d: d.toString('base64url'), x: x.toString('base64url') };
 }
 
+const PACKET_PATH_CODES = ['bad-packet', 'no-token', 'wrong-binding', 'rate-limited', 'unknown-service', 'washed', 'not-allowed', 'tag-too-large'];
+
 describe('result codes: at least one rejection per code', () => {
-  it('has a case for every result code of the core but ok, and none for codes the core does not have', () => {
+  it('has a case for every token result code of the core but ok, and none for codes the core does not have', () => {
     const codes = verifier.resultCodes();
     assert.equal(codes[0], 'ok');
-    assert.deepEqual(Object.keys(NEGATIVE).sort(), codes.filter((c) => c !== 'ok').sort());
+    // Codes of the packet path (issue 4) come from process(), not verify(); its suites test them.
+    const tokenCodes = codes.filter((c) => c !== 'ok' && !PACKET_PATH_CODES.includes(c));
+    assert.deepEqual(Object.keys(NEGATIVE).sort(), tokenCodes.sort());
+    assert.ok(PACKET_PATH_CODES.every((c) => codes.includes(c)));
     for (const [code, cases] of Object.entries(NEGATIVE)) assert.ok(cases.length > 0, code);
   });
 
