@@ -5,19 +5,30 @@
 // the release build's runtime (nothing is collected while a spec runs, so a
 // failing expectation prints the value it was given).
 
+// Specs that reach assembly/host.ts (the token and packet pipelines) get the
+// TS host's own imports (src/host/core.ts hostImports) with real crypto:
+// the same glue the Verifier uses, built by `npm run build:ts` before
+// `npm run test:as` (npm test runs both in that order).
+let hostImports, KeyTable, crypto;
+try {
+  ({ hostImports, KeyTable } = await import("./dist/src/host/core.js"));
+  crypto = await (await import("./dist/src/host/crypto.js")).fastestCrypto();
+} catch (e) {
+  throw new Error(`as-pect needs the TypeScript host built first (npm run build:ts): ${e.message}`);
+}
+
 export default {
   /** Spec files; each is compiled into its own module. */
   entries: ["test/spec/**/*.spec.ts"],
   /** Files added to every compilation (none yet; the pattern keeps as-pect from using its default). */
   include: ["test/spec/**/*.include.ts"],
   disclude: [/node_modules/],
-  /**
-   * Specs import only the pure modules (cbor, json, util, header, claims,
-   * result), none of which reaches assembly/host.ts, so the modules need no
-   * `env` imports beyond what as-pect provides.
-   */
   async instantiate(memory, createImports, instantiate, binary) {
-    return instantiate(binary, createImports({ env: { memory } }));
+    let exports;
+    const env = hostImports(crypto, () => exports.memory, new KeyTable());
+    const result = await instantiate(binary, createImports({ env: { memory, ...env } }));
+    exports = result.exports ?? result.instance.exports;
+    return result;
   },
   outputBinary: false,
 };

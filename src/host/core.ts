@@ -34,96 +34,121 @@ export async function loadModule(bytes?: Uint8Array): Promise<WebAssembly.Module
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** One instance of the core with its key table. */
-export class Core {
-  readonly exports: CoreExports;
+/** Keys the host holds for one instance, by handle (the core only sees handles). */
+export class KeyTable {
   private readonly keys = new Map<number, KeyRef>();
   private nextHandle = 1;
 
-  private constructor(exports: CoreExports) {
+  add(ref: KeyRef): number {
+    const handle = this.nextHandle++;
+    this.keys.set(handle, ref);
+    return handle;
+  }
+
+  get(handle: number): KeyRef | undefined {
+    return this.keys.get(handle);
+  }
+
+  delete(handle: number): void {
+    this.keys.delete(handle);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+}
+
+type Import = (...args: number[]) => number | void;
+
+/**
+ * The `env` imports of docs/abi.md over a CryptoProvider, for an instance
+ * whose memory `memory()` returns once it exists. Used by Core and by the
+ * as-pect specs of the core, so both run the same glue.
+ */
+export function hostImports(crypto: CryptoProvider, memory: () => WebAssembly.Memory, keys: KeyTable): Record<string, Import> {
+  // Views are made per call: memory.grow detaches old ArrayBuffers.
+  const mem = (ptr: number, len: number) => new Uint8Array(memory().buffer, ptr, len);
+  const env: Record<string, Import> = {
+    key_import(alg: number, ptr: number, len: number): number {
+      try {
+        return keys.add(crypto.importKey(alg, mem(ptr, len).slice()));
+      } catch {
+        return -1;
+      }
+    },
+    key_free(handle: number): void {
+      keys.delete(handle);
+    },
+    sha256(ptr: number, len: number, out: number): void {
+      mem(out, 32).set(crypto.sha256(mem(ptr, len)));
+    },
+    hmac_sha256(handle: number, ptr: number, len: number, out: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      mem(out, 32).set(crypto.hmacSha256(k, mem(ptr, len)));
+      return 0;
+    },
+    ed25519_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      return crypto.ed25519Verify(k, mem(msg, msgLen), mem(sig, sigLen)) ? 1 : 0;
+    },
+    p256_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      return crypto.p256Verify(k, mem(msg, msgLen), mem(sig, sigLen)) ? 1 : 0;
+    },
+    aes_ccm_decrypt(handle: number, nonce: number, nonceLen: number, aad: number, aadLen: number,
+      ct: number, ctLen: number, tagLen: number, out: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      const pt = crypto.aesCcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen), tagLen);
+      if (pt === null) return -1;
+      mem(out, pt.length).set(pt);
+      return pt.length;
+    },
+    aes_gcm_decrypt(handle: number, nonce: number, nonceLen: number, aad: number, aadLen: number,
+      ct: number, ctLen: number, out: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      const pt = crypto.aesGcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen));
+      if (pt === null) return -1;
+      mem(out, pt.length).set(pt);
+      return pt.length;
+    },
+  };
+  // An exception thrown through the core would abandon it mid-call; every
+  // import answers with a negative code instead (docs/abi.md: host error).
+  const guarded: Record<string, Import> = {};
+  for (const [name, fn] of Object.entries(env)) {
+    guarded[name] = (...args: number[]) => {
+      try {
+        return fn(...args);
+      } catch {
+        return -4;
+      }
+    };
+  }
+  return guarded;
+}
+
+/** One instance of the core with its key table. */
+export class Core {
+  readonly exports: CoreExports;
+  private readonly keys: KeyTable;
+
+  private constructor(exports: CoreExports, keys: KeyTable) {
     this.exports = exports;
+    this.keys = keys;
   }
 
   static async instantiate(crypto: CryptoProvider, wasm?: Uint8Array): Promise<Core> {
     const module = await loadModule(wasm);
     let core: Core | undefined;
-    // Views are made per call: memory.grow detaches old ArrayBuffers.
-    const mem = (ptr: number, len: number) => new Uint8Array(core!.exports.memory.buffer, ptr, len);
-    const key = (handle: number) => core!.keys.get(handle);
-    const env = {
-      key_import(alg: number, ptr: number, len: number): number {
-        try {
-          const ref = crypto.importKey(alg, mem(ptr, len).slice());
-          const handle = core!.nextHandle++;
-          core!.keys.set(handle, ref);
-          return handle;
-        } catch {
-          return -1;
-        }
-      },
-      key_free(handle: number): void {
-        core!.keys.delete(handle);
-      },
-      sha256(ptr: number, len: number, out: number): void {
-        mem(out, 32).set(crypto.sha256(mem(ptr, len)));
-      },
-      hmac_sha256(handle: number, ptr: number, len: number, out: number): number {
-        const k = key(handle);
-        if (k === undefined) return -2;
-        mem(out, 32).set(crypto.hmacSha256(k, mem(ptr, len)));
-        return 0;
-      },
-      ed25519_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
-        const k = key(handle);
-        if (k === undefined) return -2;
-        return crypto.ed25519Verify(k, mem(msg, msgLen), mem(sig, sigLen)) ? 1 : 0;
-      },
-      p256_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
-        const k = key(handle);
-        if (k === undefined) return -2;
-        return crypto.p256Verify(k, mem(msg, msgLen), mem(sig, sigLen)) ? 1 : 0;
-      },
-      aes_ccm_decrypt(handle: number, nonce: number, nonceLen: number, aad: number, aadLen: number,
-        ct: number, ctLen: number, tagLen: number, out: number): number {
-        const k = key(handle);
-        if (k === undefined) return -2;
-        try {
-          const pt = crypto.aesCcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen), tagLen);
-          if (pt === null) return -1;
-          mem(out, pt.length).set(pt);
-          return pt.length;
-        } catch {
-          return -3;
-        }
-      },
-      aes_gcm_decrypt(handle: number, nonce: number, nonceLen: number, aad: number, aadLen: number,
-        ct: number, ctLen: number, out: number): number {
-        const k = key(handle);
-        if (k === undefined) return -2;
-        try {
-          const pt = crypto.aesGcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen));
-          if (pt === null) return -1;
-          mem(out, pt.length).set(pt);
-          return pt.length;
-        } catch {
-          return -3;
-        }
-      },
-    };
-    // An exception thrown through the core would abandon it mid-call; every
-    // import answers with a negative code instead (docs/abi.md: host error).
-    const guarded: Record<string, (...args: number[]) => number | void> = {};
-    for (const [name, fn] of Object.entries(env) as [string, (...args: number[]) => number | void][]) {
-      guarded[name] = (...args: number[]) => {
-        try {
-          return fn(...args);
-        } catch {
-          return -4;
-        }
-      };
-    }
-    const instance = await WebAssembly.instantiate(module, { env: guarded });
-    core = new Core(instance.exports as unknown as CoreExports);
+    const keys = new KeyTable();
+    const env = hostImports(crypto, () => core!.exports.memory, keys);
+    const instance = await WebAssembly.instantiate(module, { env });
+    core = new Core(instance.exports as unknown as CoreExports, keys);
     if (core.exports.abi_version() !== ABI_VERSION) throw new Error(`ntok.wasm ABI ${core.exports.abi_version()}, host expects ${ABI_VERSION}`);
     return core;
   }
