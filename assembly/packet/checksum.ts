@@ -138,6 +138,12 @@ function l4Sum(p: Packet, field: usize): u32 {
   return sumWords(field + 2, covered - before - 2, sum);
 }
 
+/** The value for the checksum field at `field` (a computed UDP 0 sent as 0xffff, RFC 768). */
+function checksumAt(p: Packet, field: usize): i32 {
+  const c = <i32>(~foldSum(l4Sum(p, field)) & 0xffff);
+  return c == 0 && p.proto == IpProto.UDP ? 0xffff : c;
+}
+
 /**
  * The UDP or TCP checksum a parsed packet should carry (with a computed UDP
  * 0 as 0xffff), whatever it carries now; -1 when there is none to compute
@@ -145,9 +151,7 @@ function l4Sum(p: Packet, field: usize): u32 {
  */
 export function l4Checksum(p: Packet): i32 {
   const field = checksumField(p);
-  if (field == 0) return -1;
-  const c = <i32>(~foldSum(l4Sum(p, field)) & 0xffff);
-  return c == 0 && p.proto == IpProto.UDP ? 0xffff : c;
+  return field == 0 ? -1 : checksumAt(p, field);
 }
 
 /**
@@ -159,7 +163,7 @@ export function setL4Checksum(p: Packet): bool {
   const field = checksumField(p);
   if (field == 0) return false;
   if (p.proto == IpProto.UDP && p.version == 4 && u16be(field) == 0) return true;
-  putU16be(field, l4Checksum(p));
+  putU16be(field, checksumAt(p, field));
   return true;
 }
 

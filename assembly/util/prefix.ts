@@ -10,7 +10,7 @@ export function prefixMatches(prefix: usize, bits: i32, addr: usize, len: i32): 
   if (memory.compare(prefix, addr, <usize>whole) != 0) return false;
   const rest = bits & 7;
   if (rest == 0) return true;
-  const mask = <u8>(0xff << (8 - rest));
+  const mask = <u8>(<i32>0xff << (8 - rest));
   return (load<u8>(prefix + whole) & mask) == (load<u8>(addr + whole) & mask);
 }
 

@@ -1,0 +1,253 @@
+import { Gateway, Action, PacketDirection, VERDICT_NEW_FLOW, VERDICT_VERIFIED, VERDICT_CACHED, VERDICT_REWRITTEN } from "../../assembly/gateway/gateway";
+import { GatewayConfig, GatewayConfigParser } from "../../assembly/policy/gateway-config";
+import { ConfigParser, setCurrent } from "../../assembly/config";
+import { JsonReader } from "../../assembly/json/reader";
+import { LinkType } from "../../assembly/packet/packet";
+import { Code } from "../../assembly/result";
+import { hex, utf8, Bytes } from "./helpers";
+import * as V from "./gateway-vectors";
+
+const NOW: f64 = 1800000000;
+
+function configure(): void {
+  const b = utf8(V.config);
+  const cfg = new ConfigParser().parse(b.ptr, b.len);
+  expect<bool>(cfg != null).toBe(true);
+  setCurrent(cfg!);
+}
+
+function gatewayConfig(): GatewayConfig {
+  const b = utf8(V.gateway);
+  const root = new JsonReader().parse(b.ptr, b.len);
+  const g = new GatewayConfig();
+  const parser = new GatewayConfigParser();
+  expect<bool>(parser.parse(root!, g)).toBe(true, parser.error);
+  return g;
+}
+
+function gateway(): Gateway {
+  configure();
+  return new Gateway(gatewayConfig());
+}
+
+/** Runs a packet given as hex at `now`; returns the bytes (rewritten in place). */
+function run(g: Gateway, packetHex: string, now: f64 = NOW): Bytes {
+  const b = hex(packetHex);
+  g.process(b.ptr, b.len, LinkType.RAW, PacketDirection.UNKNOWN, now);
+  return b;
+}
+
+/** The IPv4 TOS byte / IPv6 traffic class of a packet. */
+function tos4(b: Bytes): i32 { return load<u8>(b.ptr + 1); }
+function tclass6(b: Bytes): i32 { return ((<i32>load<u8>(b.ptr) << 8 | load<u8>(b.ptr + 1)) >> 4) & 0xff; }
+
+describe("Gateway: a flow with a valid token", () => {
+  it("decides a new flow from the token in its first STUN request: service mark and DSCP EF", () => {
+    const g = gateway();
+    const b = run(g, V.stunGood);
+    const v = g.verdict;
+    expect<i32>(v.code).toBe(Code.OK);
+    expect<u32>(v.mark).toBe(16);
+    expect<i32>(v.dscp).toBe(46);
+    expect<u32>(v.flags & (VERDICT_NEW_FLOW | VERDICT_VERIFIED | VERDICT_REWRITTEN)).toBe(VERDICT_NEW_FLOW | VERDICT_VERIFIED | VERDICT_REWRITTEN);
+    expect<i32>(tos4(b)).toBe((46 << 2) | 1); // ECN (ECT(1)) untouched
+  });
+
+  it("marks every later packet of the flow on the fast path, without verifying again", () => {
+    const g = gateway();
+    run(g, V.stunGood);
+    const b = run(g, V.mediaUp);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.mark).toBe(16);
+    expect<u32>(g.verdict.flags & VERDICT_VERIFIED).toBe(0);
+    expect<i32>(tos4(b)).toBe((46 << 2) | 2); // ECT(0) kept
+    expect<u64>(g.counters.verifications).toBe(1);
+    expect<u64>(g.counters.fastPath).toBe(1);
+  });
+
+  it("marks the reply direction too, from the same flow", () => {
+    const g = gateway();
+    run(g, V.stunGood);
+    const first = g.verdict.flow;
+    const b = run(g, V.mediaDown);
+    expect<i32>(g.verdict.flow).toBe(first);
+    expect<u32>(g.verdict.mark).toBe(16);
+    expect<i32>(tos4(b)).toBe(46 << 2);
+  });
+
+  it("verifies a token seen again on another flow from the cache: a hash and a lookup", () => {
+    const g = gateway();
+    run(g, V.stunGood);
+    // The same token from the same phone, another 5-tuple (the second test flow's port differs).
+    run(g, V.stunGood.slice(0, 40) + "c351" + V.stunGood.slice(44)); // source port 50001
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.flags & VERDICT_CACHED).toBe(VERDICT_CACHED);
+    expect<u64>(g.counters.verifications).toBe(1);
+  });
+
+  it("loses the mark when the token's exp (plus leeway) passes mid-flow", () => {
+    const g = gateway();
+    run(g, V.stunGood, V.EXP - 100);
+    expect<u32>(g.verdict.mark).toBe(16);
+    const b = run(g, V.mediaUp, V.EXP + 61);
+    expect<i32>(g.verdict.code).toBe(Code.EXPIRED);
+    expect<u32>(g.verdict.mark).toBe(1);
+    expect<i32>(tos4(b)).toBe(2); // not rewritten any more
+    expect<u64>(g.counters.lostAtExpiry).toBe(1);
+  });
+
+  it("accepts an IPv6 token in a Hop-by-Hop option bound to the sender's /64", () => {
+    const g = gateway();
+    const b = run(g, V.v6Hbh);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.mark).toBe(16);
+    expect<i32>(tclass6(b)).toBe(46 << 2);
+  });
+
+  it("accepts a reflected token (type 2) bound to the packet's destination", () => {
+    const g = gateway();
+    run(g, V.stunReflected);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.mark).toBe(16);
+  });
+});
+
+describe("Gateway: flows without a valid token", () => {
+  it("rejects a token used from another address than its bip", () => {
+    const g = gateway();
+    const b = run(g, V.stunOtherSource);
+    expect<i32>(g.verdict.code).toBe(Code.WRONG_BINDING);
+    expect<u32>(g.verdict.mark).toBe(2);
+    expect<i32>(tos4(b)).toBe(0);
+  });
+
+  it("rejects an IPv6 token sent from outside its bound /64", () => {
+    const g = gateway();
+    run(g, V.v6HbhOtherPrefix);
+    expect<i32>(g.verdict.code).toBe(Code.WRONG_BINDING);
+  });
+
+  it("rejects a forged token with bad-mac", () => {
+    const g = gateway();
+    run(g, V.stunForged);
+    expect<i32>(g.verdict.code).toBe(Code.BAD_MAC);
+    expect<u32>(g.verdict.mark).toBe(2);
+  });
+
+  it("rejects an expired token", () => {
+    const g = gateway();
+    run(g, V.stunExpired);
+    expect<i32>(g.verdict.code).toBe(Code.EXPIRED);
+    expect<i32>(g.verdict.dscp).toBe(-1);
+  });
+
+  it("rejects a revoked token", () => {
+    const g = gateway();
+    run(g, V.stunRevoked);
+    expect<i32>(g.verdict.code).toBe(Code.REVOKED);
+  });
+
+  it("rejects a token for a service the policy does not know", () => {
+    const g = gateway();
+    run(g, V.stunUnknownService);
+    expect<i32>(g.verdict.code).toBe(Code.UNKNOWN_SERVICE);
+  });
+
+  it("requires exp on the packet path", () => {
+    const g = gateway();
+    run(g, V.stunNoExp);
+    expect<i32>(g.verdict.code).toBe(Code.MISSING_CLAIM);
+  });
+
+  it("gives a flow without any token the no-token mark", () => {
+    const g = gateway();
+    run(g, V.stunNoToken);
+    expect<i32>(g.verdict.code).toBe(Code.NO_TOKEN);
+    expect<u32>(g.verdict.mark).toBe(1);
+    expect<i32>(g.verdict.dscp).toBe(-1);
+  });
+
+  it("washes a premium DSCP from a flow without a token, keeping ECN", () => {
+    const g = gateway();
+    const b = run(g, V.premarkedNoToken);
+    expect<i32>(g.verdict.code).toBe(Code.WASHED);
+    expect<u32>(g.verdict.mark).toBe(3);
+    expect<i32>(tos4(b)).toBe(1);
+  });
+
+  it("upgrades a flow when a token arrives in a later packet", () => {
+    const g = gateway();
+    run(g, V.mediaUp);
+    expect<i32>(g.verdict.code).toBe(Code.NO_TOKEN);
+    run(g, V.stunGood);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.mark).toBe(16);
+  });
+});
+
+describe("Gateway: allow-list", () => {
+  it("drops an allow-listed device's flow without a token", () => {
+    const g = gateway();
+    run(g, V.iotNoToken);
+    expect<i32>(g.verdict.action).toBe(Action.DROP);
+    expect<i32>(g.verdict.code).toBe(Code.NOT_ALLOWED);
+    expect<u32>(g.verdict.mark).toBe(4);
+  });
+
+  it("lets an allow-listed device's flow through with a fleet token", () => {
+    const g = gateway();
+    run(g, V.iotFleet);
+    expect<i32>(g.verdict.action).toBe(Action.ACCEPT);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.mark).toBe(17);
+  });
+
+  it("drops an allow-listed device's flow whose token is for a service without allow", () => {
+    const g = gateway();
+    run(g, V.iotWrongService);
+    expect<i32>(g.verdict.action).toBe(Action.DROP);
+  });
+});
+
+describe("Gateway: limits and bad input", () => {
+  it("passes a packet that is not IP untouched, with bad-packet", () => {
+    const g = gateway();
+    const b = run(g, V.notIp);
+    expect<i32>(g.verdict.code).toBe(Code.BAD_PACKET);
+    expect<i32>(g.verdict.action).toBe(Action.ACCEPT);
+    expect<u32>(load<u32>(b.ptr)).toBe(0xffffffff);
+  });
+
+  it("passes a packet unmarked over the per-source verification rate, and verifies again later", () => {
+    const g = gateway(); // per-source burst 3
+    const codes: i32[] = [];
+    for (let k = 0; k < 5; k++) {
+      // Distinct forged tokens (another last byte) on distinct flows: every one misses the cache.
+      const b = hex(V.stunForged);
+      store<u8>(b.ptr + 21, <u8>(0x10 + k)); // source port low byte: another flow
+      store<u8>(b.ptr + b.len - 1, <u8>k);
+      g.process(b.ptr, b.len, LinkType.RAW, PacketDirection.UNKNOWN, NOW);
+      codes.push(g.verdict.code);
+    }
+    expect<i32>(codes[2]).toBe(Code.BAD_MAC);
+    expect<i32>(codes[3]).toBe(Code.RATE_LIMITED);
+    expect<i32>(codes[4]).toBe(Code.RATE_LIMITED);
+    expect<u32>(g.verdict.mark).toBe(0); // undecided: the next packet tries again
+    expect<u64>(g.counters.rateLimited).toBe(2);
+    run(g, V.stunGood, NOW + 1);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+  });
+
+  it("keeps the flow table within capacity over 100,000 distinct flows and keeps working", () => {
+    const g = gateway(); // capacity 64
+    const b = hex(V.mediaUp);
+    for (let k = 0; k < 100000; k++) {
+      store<u16>(b.ptr + 20, <u16>k); // source port (either byte order: distinct)
+      store<u8>(b.ptr + 15, <u8>(k >> 16));
+      g.process(b.ptr, b.len, LinkType.RAW, PacketDirection.UNKNOWN, NOW + <f64>(k >> 10));
+    }
+    expect<i32>(g.flows.count).toBeLessThanOrEqual(64);
+    run(g, V.stunGood, NOW + 100);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+  });
+});
