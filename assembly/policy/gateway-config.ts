@@ -76,6 +76,17 @@ export class GatewayConfig {
   }
 }
 
+// Error messages are a field's path and one of a few shared phrases: every
+// string costs the module ~30 bytes plus two per character (UTF-16), and the
+// path is what a user needs (docs/config.md gives types and ranges).
+const NOT_OBJECT = " must be an object";
+const NOT_ARRAY = " must be an array";
+const OUT_OF_RANGE = " is out of range (docs/config.md)";
+const NOT_PREFIX = " is not an address prefix";
+const NOT_NAME = " must be a non-empty string";
+const UNKNOWN_MEMBER = ": unknown member ";
+const NOT_CLAIM = " is not a claim name";
+
 /** Reads "services" and "gateway"; `error` names the bad field. */
 export class GatewayConfigParser {
   error: string = "";
@@ -85,19 +96,21 @@ export class GatewayConfigParser {
     return false;
   }
 
-  private only(v: JsonValue, allowed: string[], where: string): bool {
+  /** An object with only the allowed members. */
+  private object(v: JsonValue | null, allowed: string[], where: string): bool {
+    if (v == null || v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
     for (let i = 0; i < v.keys.length; i++) {
-      if (!allowed.includes(v.keys[i])) return this.bad("unknown member \"" + v.keys[i] + "\" in " + where);
+      if (!allowed.includes(v.keys[i])) return this.bad(where + UNKNOWN_MEMBER + v.keys[i]);
     }
     return true;
   }
 
-  /** A number member within [min, max]; `range` says so in the error (no float printer in the module). */
-  private number(v: JsonValue, name: string, where: string, min: f64, max: f64, integer: bool, fallback: f64, range: string): f64 {
+  /** A number member within [min, max] (an integer when asked), or the fallback when absent. */
+  private number(v: JsonValue, name: string, where: string, min: f64, max: f64, integer: bool, fallback: f64): f64 {
     const m = v.get(name);
     if (m == null) return fallback;
     if (m.type != JsonType.NUMBER || m.num < min || m.num > max || (integer && !m.isInteger)) {
-      this.bad(where + "." + name + " must be " + range);
+      this.bad(where + "." + name + OUT_OF_RANGE);
       return fallback;
     }
     return m.num;
@@ -105,10 +118,10 @@ export class GatewayConfigParser {
 
   private prefixes(v: JsonValue | null, where: string, out: Prefix[]): bool {
     if (v == null) return true;
-    if (v.type != JsonType.ARRAY) return this.bad(where + " must be an array of prefixes");
+    if (v.type != JsonType.ARRAY) return this.bad(where + NOT_ARRAY);
     for (let i = 0; i < v.items.length; i++) {
       const p = new Prefix();
-      if (v.items[i].type != JsonType.STRING || !p.parse(v.items[i].str)) return this.bad(where + "[" + i.toString() + "] is not an address prefix");
+      if (v.items[i].type != JsonType.STRING || !p.parse(v.items[i].str)) return this.bad(where + "[" + i.toString() + "]" + NOT_PREFIX);
       out.push(p);
     }
     return true;
@@ -119,98 +132,87 @@ export class GatewayConfigParser {
     if (services != null && !this.parseServices(services, g)) return false;
     const gw = root.get("gateway");
     if (gw == null) return true;
-    const where = "gateway";
-    if (gw.type != JsonType.OBJECT) return this.bad("gateway must be an object");
-    if (!this.only(gw, ["require", "marks", "lan", "allowlist", "wash", "carriers", "flows", "token_cache",
-      "rate_limit", "mtu", "comment"], where)) return false;
+    if (!this.object(gw, ["require", "marks", "lan", "allowlist", "wash", "carriers", "flows", "token_cache",
+      "rate_limit", "mtu", "comment"], "gateway")) return false;
     const req = gw.get("require");
     if (req != null) {
-      if (req.type != JsonType.ARRAY) return this.bad("gateway.require must be an array of claim names");
+      if (req.type != JsonType.ARRAY) return this.bad("gateway.require" + NOT_ARRAY);
       g.required = 0;
       for (let i = 0; i < req.items.length; i++) {
         const bit = req.items[i].type == JsonType.STRING ? claimBit(req.items[i].str) : 0;
-        if (bit == 0) return this.bad("gateway.require[" + i.toString() + "] is not a claim name");
+        if (bit == 0) return this.bad("gateway.require[" + i.toString() + "]" + NOT_CLAIM);
         g.required |= bit;
       }
     }
     const marks = gw.get("marks");
     if (marks != null) {
-      if (marks.type != JsonType.OBJECT || !this.only(marks, ["no_token", "rejected", "washed", "not_allowed"], "gateway.marks")) {
-        return this.bad("gateway.marks must be an object of no_token, rejected, washed, not_allowed");
-      }
+      const where = "gateway.marks";
+      if (!this.object(marks, ["no_token", "rejected", "washed", "not_allowed"], where)) return false;
       // 0 would read as "undecided" and keep a flow in the queue forever.
-      g.markNoToken = <u32>this.number(marks, "no_token", "gateway.marks", 1, 4294967295, true, g.markNoToken, "an integer from 1 to 4294967295");
-      g.markRejected = <u32>this.number(marks, "rejected", "gateway.marks", 1, 4294967295, true, g.markRejected, "an integer from 1 to 4294967295");
-      g.markWashed = <u32>this.number(marks, "washed", "gateway.marks", 1, 4294967295, true, g.markWashed, "an integer from 1 to 4294967295");
-      g.markNotAllowed = <u32>this.number(marks, "not_allowed", "gateway.marks", 1, 4294967295, true, g.markNotAllowed, "an integer from 1 to 4294967295");
+      g.markNoToken = <u32>this.number(marks, "no_token", where, 1, 4294967295, true, g.markNoToken);
+      g.markRejected = <u32>this.number(marks, "rejected", where, 1, 4294967295, true, g.markRejected);
+      g.markWashed = <u32>this.number(marks, "washed", where, 1, 4294967295, true, g.markWashed);
+      g.markNotAllowed = <u32>this.number(marks, "not_allowed", where, 1, 4294967295, true, g.markNotAllowed);
     }
     if (!this.prefixes(gw.get("lan"), "gateway.lan", g.lan)) return false;
     if (!this.prefixes(gw.get("allowlist"), "gateway.allowlist", g.allowlist)) return false;
     const wash = gw.get("wash");
     if (wash != null) {
-      if (wash.type != JsonType.OBJECT || !this.only(wash, ["dscp", "to"], "gateway.wash")) return this.bad("gateway.wash must be { dscp: [...], to: n }");
+      if (!this.object(wash, ["dscp", "to"], "gateway.wash")) return false;
       const list = wash.get("dscp");
-      if (list == null || list.type != JsonType.ARRAY) return this.bad("gateway.wash.dscp must be an array of DSCP values");
+      if (list == null || list.type != JsonType.ARRAY) return this.bad("gateway.wash.dscp" + NOT_ARRAY);
       for (let i = 0; i < list.items.length; i++) {
         const d = list.items[i];
-        if (d.type != JsonType.NUMBER || !d.isInteger || d.num < 0 || d.num > 63) return this.bad("gateway.wash.dscp[" + i.toString() + "] must be a DSCP from 0 to 63");
+        if (d.type != JsonType.NUMBER || !d.isInteger || d.num < 0 || d.num > 63) return this.bad("gateway.wash.dscp[" + i.toString() + "]" + OUT_OF_RANGE);
         g.washDscp.push(<i32>d.num);
       }
-      g.washTo = <i32>this.number(wash, "to", "gateway.wash", 0, 63, true, 0, "an integer from 0 to 63");
+      g.washTo = <i32>this.number(wash, "to", "gateway.wash", 0, 63, true, 0);
     }
     const carriers = gw.get("carriers");
     if (carriers != null) {
-      if (carriers.type != JsonType.OBJECT || !this.only(carriers, ["stun_attribute", "ipv6_option"], "gateway.carriers")) {
-        return this.bad("gateway.carriers must be { stun_attribute, ipv6_option }");
-      }
+      if (!this.object(carriers, ["stun_attribute", "ipv6_option"], "gateway.carriers")) return false;
       // The draft's code points collide with or are unconfirmed in IANA's registries: configurable.
-      g.stunAttribute = <u16>this.number(carriers, "stun_attribute", "gateway.carriers", 0, 65535, true, g.stunAttribute, "an integer from 0 to 65535");
-      g.ipv6Option = <u8>this.number(carriers, "ipv6_option", "gateway.carriers", 2, 255, true, g.ipv6Option, "an integer from 2 to 255");
+      g.stunAttribute = <u16>this.number(carriers, "stun_attribute", "gateway.carriers", 0, 65535, true, g.stunAttribute);
+      g.ipv6Option = <u8>this.number(carriers, "ipv6_option", "gateway.carriers", 2, 255, true, g.ipv6Option);
     }
     const flows = gw.get("flows");
     if (flows != null) {
-      if (flows.type != JsonType.OBJECT || !this.only(flows, ["capacity", "idle_timeout", "seed"], "gateway.flows")) {
-        return this.bad("gateway.flows must be { capacity, idle_timeout, seed }");
-      }
-      g.flowCapacity = <i32>this.number(flows, "capacity", "gateway.flows", 1, MAX_CAPACITY, true, g.flowCapacity, "an integer from 1 to 1048576");
-      g.idleTimeout = this.number(flows, "idle_timeout", "gateway.flows", 1, 86400, false, g.idleTimeout, "a number from 1 to 86400");
-      g.hashSeed = <u32>this.number(flows, "seed", "gateway.flows", 0, 4294967295, true, g.hashSeed, "an integer from 0 to 4294967295");
+      if (!this.object(flows, ["capacity", "idle_timeout", "seed"], "gateway.flows")) return false;
+      g.flowCapacity = <i32>this.number(flows, "capacity", "gateway.flows", 1, MAX_CAPACITY, true, g.flowCapacity);
+      g.idleTimeout = this.number(flows, "idle_timeout", "gateway.flows", 1, 86400, false, g.idleTimeout);
+      g.hashSeed = <u32>this.number(flows, "seed", "gateway.flows", 0, 4294967295, true, g.hashSeed);
     }
-    g.tokenCache = <i32>this.number(gw, "token_cache", "gateway", 16, 1048576, true, g.tokenCache, "an integer from 16 to 1048576");
+    g.tokenCache = <i32>this.number(gw, "token_cache", "gateway", 16, 1048576, true, g.tokenCache);
     const rate = gw.get("rate_limit");
     if (rate != null) {
-      if (rate.type != JsonType.OBJECT || !this.only(rate, ["per_second", "burst", "per_source_per_second", "per_source_burst"], "gateway.rate_limit")) {
-        return this.bad("gateway.rate_limit must be { per_second, burst, per_source_per_second, per_source_burst }");
-      }
-      g.globalRate = this.number(rate, "per_second", "gateway.rate_limit", 0, 1e6, false, g.globalRate, "a number from 0 to 1000000");
-      g.globalBurst = this.number(rate, "burst", "gateway.rate_limit", 1, 1e6, false, g.globalBurst, "a number from 1 to 1000000");
-      g.sourceRate = this.number(rate, "per_source_per_second", "gateway.rate_limit", 0, 1e6, false, g.sourceRate, "a number from 0 to 1000000");
-      g.sourceBurst = this.number(rate, "per_source_burst", "gateway.rate_limit", 1, 1e6, false, g.sourceBurst, "a number from 1 to 1000000");
+      const where = "gateway.rate_limit";
+      if (!this.object(rate, ["per_second", "burst", "per_source_per_second", "per_source_burst"], where)) return false;
+      g.globalRate = this.number(rate, "per_second", where, 0, 1e6, false, g.globalRate);
+      g.globalBurst = this.number(rate, "burst", where, 1, 1e6, false, g.globalBurst);
+      g.sourceRate = this.number(rate, "per_source_per_second", where, 0, 1e6, false, g.sourceRate);
+      g.sourceBurst = this.number(rate, "per_source_burst", where, 1, 1e6, false, g.sourceBurst);
     }
-    g.mtu = <i32>this.number(gw, "mtu", "gateway", 576, 65535, true, g.mtu, "an integer from 576 to 65535");
+    g.mtu = <i32>this.number(gw, "mtu", "gateway", 576, 65535, true, g.mtu);
     return this.error.length == 0;
   }
 
   private parseServices(v: JsonValue, g: GatewayConfig): bool {
-    if (v.type != JsonType.ARRAY) return this.bad("services must be an array");
-    if (v.items.length > 1000) return this.bad("more than 1000 services");
+    if (v.type != JsonType.ARRAY || v.items.length > 1000) return this.bad("services" + NOT_ARRAY + " (at most 1000)");
     for (let i = 0; i < v.items.length; i++) {
       const where = "services[" + i.toString() + "]";
       const item = v.items[i];
-      if (item.type != JsonType.OBJECT || !this.only(item, ["name", "id", "dscp", "mark", "allow", "comment"], where)) {
-        return this.bad(where + " must be { name, id, dscp, mark, allow }");
-      }
+      if (!this.object(item, ["name", "id", "dscp", "mark", "allow", "comment"], where)) return false;
       const s = new Service();
       const name = item.get("name");
-      if (name == null || name.type != JsonType.STRING || name.str.length == 0) return this.bad(where + ".name must be a non-empty string");
-      if (g.serviceIndexByName(name.str) != 0) return this.bad(where + ".name \"" + name.str + "\" appears twice");
+      if (name == null || name.type != JsonType.STRING || name.str.length == 0) return this.bad(where + ".name" + NOT_NAME);
+      if (g.serviceIndexByName(name.str) != 0) return this.bad(where + ".name: \"" + name.str + "\" appears twice");
       s.name = name.str;
-      s.id = <i64>this.number(item, "id", where, 0, 9007199254740991, true, -1, "an integer from 0 to 2^53-1");
-      s.dscp = <i32>this.number(item, "dscp", where, 0, 63, true, -1, "an integer from 0 to 63");
-      s.mark = <u32>this.number(item, "mark", where, 1, 4294967295, true, <f64>(0x10 + i), "an integer from 1 to 4294967295");
+      s.id = <i64>this.number(item, "id", where, 0, 9007199254740991, true, -1);
+      s.dscp = <i32>this.number(item, "dscp", where, 0, 63, true, -1);
+      s.mark = <u32>this.number(item, "mark", where, 1, 4294967295, true, <f64>(0x10 + i));
       const allow = item.get("allow");
       if (allow != null) {
-        if (allow.type != JsonType.BOOL) return this.bad(where + ".allow must be true or false");
+        if (allow.type != JsonType.BOOL) return this.bad(where + ".allow" + OUT_OF_RANGE);
         s.allow = allow.bool;
       }
       g.services.push(s);
