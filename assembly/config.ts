@@ -108,6 +108,13 @@ export function setCurrent(c: Config): void {
   current = c;
 }
 
+// Shared phrases: each distinct string literal costs the module ~30 bytes
+// plus two per character, and the field's path is what names the problem.
+const NOT_OBJECT = " must be an object";
+const NOT_ARRAY = " must be an array";
+const NOT_STRING = " must be a string";
+const NOT_CLAIM = " is not a claim name";
+
 /** Builds a Config from JSON; on failure `error` says why and no key stays imported. */
 export class ConfigParser {
   error: string = "";
@@ -146,10 +153,10 @@ export class ConfigParser {
     }
     const req = root.get("require");
     if (req != null) {
-      if (req.type != JsonType.ARRAY) return this.bad("require must be an array of claim names");
+      if (req.type != JsonType.ARRAY) return this.bad("require" + NOT_ARRAY);
       for (let i = 0; i < req.items.length; i++) {
         const bit = req.items[i].type == JsonType.STRING ? claimBit(req.items[i].str) : 0;
-        if (bit == 0) return this.bad("require[" + i.toString() + "] is not a claim name");
+        if (bit == 0) return this.bad("require[" + i.toString() + "]" + NOT_CLAIM);
         c.required |= bit;
       }
     }
@@ -158,7 +165,7 @@ export class ConfigParser {
     if (!this.parseRevoked(root.get("revoked"))) return false;
     const keysets = root.get("keysets");
     if (keysets != null) {
-      if (keysets.type != JsonType.OBJECT) return this.bad("keysets must be an object of key sets");
+      if (keysets.type != JsonType.OBJECT) return this.bad("keysets" + NOT_OBJECT);
       if (keysets.keys.length > MAX_KEYSETS) return this.bad("more than " + MAX_KEYSETS.toString() + " key sets");
       for (let i = 0; i < keysets.keys.length; i++) {
         if (!this.parseKeySet(keysets.keys[i], keysets.items[i])) return false;
@@ -169,7 +176,7 @@ export class ConfigParser {
       c.addDefaultDescriptor();
       return true;
     }
-    if (descriptors.type != JsonType.ARRAY) return this.bad("descriptors must be an array");
+    if (descriptors.type != JsonType.ARRAY) return this.bad("descriptors" + NOT_ARRAY);
     if (descriptors.items.length > MAX_DESCRIPTORS) return this.bad("more than " + MAX_DESCRIPTORS.toString() + " descriptors");
     for (let i = 0; i < descriptors.items.length; i++) {
       if (!this.parseDescriptor(descriptors.items[i], "descriptors[" + i.toString() + "]")) return false;
@@ -179,9 +186,9 @@ export class ConfigParser {
 
   private stringList(v: JsonValue | null, name: string, out: string[]): bool {
     if (v == null) return true;
-    if (v.type != JsonType.ARRAY) return this.bad(name + " must be an array of strings");
+    if (v.type != JsonType.ARRAY) return this.bad(name + NOT_ARRAY);
     for (let i = 0; i < v.items.length; i++) {
-      if (v.items[i].type != JsonType.STRING) return this.bad(name + "[" + i.toString() + "] must be a string");
+      if (v.items[i].type != JsonType.STRING) return this.bad(name + "[" + i.toString() + "]" + NOT_STRING);
       out.push(v.items[i].str);
     }
     return true;
@@ -189,7 +196,7 @@ export class ConfigParser {
 
   private parseRevoked(v: JsonValue | null): bool {
     if (v == null) return true;
-    if (v.type != JsonType.ARRAY) return this.bad("revoked must be an array");
+    if (v.type != JsonType.ARRAY) return this.bad("revoked" + NOT_ARRAY);
     if (v.items.length > MAX_REVOKED) return this.bad("more than " + MAX_REVOKED.toString() + " revoked ids");
     for (let i = 0; i < v.items.length; i++) {
       const item = v.items[i];
@@ -214,7 +221,7 @@ export class ConfigParser {
   }
 
   private parseDescriptor(v: JsonValue, where: string): bool {
-    if (v.type != JsonType.OBJECT) return this.bad(where + " must be an object");
+    if (v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
     if (!this.onlyMembers(v, ["id", "format", "keyset", "comment"], where)) return false;
     const id = v.get("id");
     if (id == null || id.type != JsonType.NUMBER || !id.isInteger || id.num < 0 || id.num > 0x0fffffff) {
@@ -224,12 +231,12 @@ export class ConfigParser {
     const format = v.get("format");
     let f = Format.CWT;
     if (format != null) {
-      if (format.type != JsonType.STRING) return this.bad(where + ".format must be a string");
+      if (format.type != JsonType.STRING) return this.bad(where + ".format" + NOT_STRING);
       if (format.str == "jose") f = Format.JOSE;
       else if (format.str != "cwt") return this.bad(where + ".format must be \"cwt\" or \"jose\"");
     }
     const name = v.get("keyset");
-    if (name != null && name.type != JsonType.STRING) return this.bad(where + ".keyset must be a key set name");
+    if (name != null && name.type != JsonType.STRING) return this.bad(where + ".keyset" + NOT_STRING);
     const ksName = name != null ? name.str : "default";
     const ks = this.config.keyset(ksName);
     if (ks == null) return this.bad(where + ".keyset \"" + ksName + "\" is not defined");
@@ -239,13 +246,13 @@ export class ConfigParser {
 
   private parseKeySet(name: string, v: JsonValue): bool {
     const where = "keysets." + name;
-    if (v.type != JsonType.OBJECT) return this.bad(where + " must be an object");
+    if (v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
     if (!this.onlyMembers(v, ["keys", "expect", "binding", "comment"], where)) return false;
     const ks = new KeySet(name);
     this.config.keysets.push(ks);
     const expect = v.get("expect");
     if (expect != null) {
-      if (expect.type != JsonType.STRING) return this.bad(where + ".expect must be a string");
+      if (expect.type != JsonType.STRING) return this.bad(where + ".expect" + NOT_STRING);
       const e = expect.str;
       if (e == "mac0") ks.expect = MessageType.MAC0;
       else if (e == "sign1") ks.expect = MessageType.SIGN1;
@@ -272,7 +279,7 @@ export class ConfigParser {
 
   /** RFC 7517 JWK to a host key handle; the key is bound to its one `alg`. */
   private parseJwk(ks: KeySet, v: JsonValue, where: string): bool {
-    if (v.type != JsonType.OBJECT) return this.bad(where + " must be a JWK object");
+    if (v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
     const kid = stringMember(v, "kid");
     if (kid == null || kid.length == 0) return this.bad(where + " needs a kid");
     const kidBytes = String.UTF8.encode(kid);
