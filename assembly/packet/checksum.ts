@@ -24,8 +24,7 @@
 //   type 3, RFC 6554) have no address to read here: no checksum (-1).
 
 import { IpProto, Packet } from "./packet";
-import { u16be, u8at } from "./wire";
-import { putU16be } from "./wire-write";
+import { putU16be, u16be, u8at } from "./wire";
 
 const UDP_CHECKSUM_AT: usize = 6; // RFC 768
 const TCP_CHECKSUM_AT: usize = 16; // RFC 9293 §3.1

@@ -15,8 +15,7 @@
 
 import { Packet } from "./packet";
 import { checksumAdjust } from "./checksum";
-import { u16be } from "./wire";
-import { putU16be } from "./wire-write";
+import { putU16be, u16be } from "./wire";
 
 /** The largest DSCP: six bits. */
 export const DSCP_MAX: i32 = 63;

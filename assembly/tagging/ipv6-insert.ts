@@ -31,8 +31,7 @@
 
 import { IpProto, MAX_EXTENSIONS, Packet, PacketError } from "../packet/packet";
 import { IPV6_HEADER_LEN } from "../packet/ipv6";
-import { u8at } from "../packet/wire";
-import { putU16be, putU8 } from "../packet/wire-write";
+import { putU16be, putU8, u8at } from "../packet/wire";
 import { OPTION_PAD1, OPTION_PADN, OPTIONS_HEADER_FIXED_LEN, OPTIONS_HEADER_UNIT } from "../carrier/ipv6-option";
 import { TagError } from "./tag-error";
 

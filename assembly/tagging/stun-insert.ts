@@ -38,8 +38,7 @@
 
 import { IpProto, Packet, PacketError } from "../packet/packet";
 import { checksumAdjust, finalDestination, setL4Checksum } from "../packet/checksum";
-import { u16be } from "../packet/wire";
-import { putU16be, putU32be } from "../packet/wire-write";
+import { putU16be, putU32be, u16be } from "../packet/wire";
 import { STUN_ATTR_HEADER_LEN, STUN_HEADER_LEN, StunClass, StunMessage } from "../carrier/stun";
 import { crc32 } from "../util/crc32";
 import { TagError } from "./tag-error";
