@@ -49,7 +49,10 @@ export const FLAG_ORIGIN_IS_B: u8 = 4;
 export const FLAG_REFLECT: u8 = 8;
 /** The decision came from a verified token (not "no token", "washed", ...). */
 export const FLAG_TOKEN: u8 = 16;
-const KEY_FLAGS: u8 = FLAG_USED | FLAG_IPV6 | FLAG_ORIGIN_IS_B;
+/** The gateway attached a tagging rule's token to this flow (per-flow tagging is done). */
+export const FLAG_TAGGED: u8 = 32;
+/** Flags a new decision keeps: the key's, and what the gateway did to the flow. */
+const KEPT_FLAGS: u8 = FLAG_USED | FLAG_IPV6 | FLAG_ORIGIN_IS_B | FLAG_TAGGED;
 
 /** Longest chain a lookup or insert walks; a longer one evicts instead of growing. */
 export const MAX_CHAIN: i32 = 8;
@@ -322,8 +325,12 @@ export class FlowTable {
     const e = this.at(i);
     store<u8>(e + S_CODE, <u8>code);
     store<u16>(e + S_SERVICE, <u16>service);
-    store<u8>(e + S_FLAGS, (load<u8>(e + S_FLAGS) & KEY_FLAGS) | (flags & ~KEY_FLAGS));
+    store<u8>(e + S_FLAGS, (load<u8>(e + S_FLAGS) & KEPT_FLAGS) | (flags & ~KEPT_FLAGS));
     store<u32>(e + S_EXPIRES, expires == Infinity ? NEVER : toSeconds(expires));
+  }
+
+  addFlag(i: i32, flag: u8): void {
+    store<u8>(this.at(i) + S_FLAGS, load<u8>(this.at(i) + S_FLAGS) | flag);
   }
 
   setDigest(i: i32, digest: usize): void {

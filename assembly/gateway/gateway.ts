@@ -18,10 +18,13 @@
 import { Code } from "../result";
 import { Packet, LinkType, IpProto } from "../packet/packet";
 import { setDscp } from "../packet/dscp";
-import { FlowTable, FLAG_TOKEN, FLAG_REFLECT } from "../flow/table";
+import { FlowTable, FLAG_TOKEN, FLAG_REFLECT, FLAG_TAGGED } from "../flow/table";
 import { TokenCache } from "../flow/token-cache";
 import { RateLimiter } from "../policy/rate-limit";
-import { GatewayConfig } from "../policy/gateway-config";
+import { GatewayConfig, TagCarrier } from "../policy/gateway-config";
+import { insertIpv6Option } from "../tagging/ipv6-insert";
+import { insertStunAttribute } from "../tagging/stun-insert";
+import { TagError } from "../tagging/tag-error";
 import { FoundTokens } from "../carrier/found";
 import { StunMessage } from "../carrier/stun";
 import { findOptionTokens } from "../carrier/ipv6-option";
@@ -46,6 +49,8 @@ export const VERDICT_VERIFIED: u32 = 4;
 export const VERDICT_CACHED: u32 = 8;
 /** The packet was rewritten (DSCP). */
 export const VERDICT_REWRITTEN: u32 = 16;
+/** A tagging rule's token was inserted: the packet grew to `length`. */
+export const VERDICT_TAGGED: u32 = 32;
 
 /** Aging work done per packet: a full pass over 16,384 flows every 4,096 packets. */
 const AGING_PER_PACKET: i32 = 4;
@@ -72,6 +77,8 @@ export class Verdict {
   flow: i32 = -1;
   service: i32 = 0;
   flags: u32 = 0;
+  /** The packet's length after the call (grows when tagged). */
+  length: i32 = 0;
 }
 
 export class GatewayCounters {
@@ -85,6 +92,8 @@ export class GatewayCounters {
   washed: u64 = 0;
   rewritten: u64 = 0;
   lostAtExpiry: u64 = 0;
+  tagged: u64 = 0;
+  tagTooLarge: u64 = 0;
   /** Decisions by result code. */
   decisions: StaticArray<u64> = new StaticArray<u64>(64);
 }
@@ -142,10 +151,12 @@ export class Gateway {
 
   /**
    * Runs one packet (in place at ptr) through the path; the verdict says what
-   * to do with it. `direction` is for tagging (issue 4 item 10, next); the
-   * allow-list keys on the flow's origin, which needs no direction.
+   * to do with it. `direction` gates tagging (never downstream); the
+   * allow-list keys on the flow's origin, which needs no direction. The
+   * packet may grow in place up to `capacity` bytes (tagging); 0 means it
+   * cannot grow.
    */
-  process(ptr: usize, len: i32, link: LinkType, direction: PacketDirection, now: f64): Verdict {
+  process(ptr: usize, len: i32, link: LinkType, direction: PacketDirection, now: f64, capacity: i32 = 0): Verdict {
     const v = this.verdict;
     v.action = Action.ACCEPT;
     v.code = Code.OK;
@@ -154,6 +165,7 @@ export class Gateway {
     v.flow = -1;
     v.service = 0;
     v.flags = 0;
+    v.length = len;
     this.counters.packets++;
     const p = this.packet;
     if (!p.parse(ptr, len, link)) {
@@ -190,7 +202,36 @@ export class Gateway {
     else this.decide(i, now);
     this.apply(i);
     if ((v.flags & VERDICT_DECIDED) != 0) unchecked(this.counters.decisions[v.code & 63]++);
+    if (direction != PacketDirection.DOWNSTREAM && v.action == Action.ACCEPT && this.config.tagging.length > 0) {
+      this.tag(i, capacity > len ? capacity : len);
+    }
     return v;
+  }
+
+  /**
+   * Tagging (egress, for LAN devices that cannot carry tokens): the first
+   * rule for the packet's source attaches its token, to the first packet it
+   * fits in (per flow) or to every packet. A packet that would exceed the
+   * MTU passes untagged and is counted.
+   */
+  private tag(i: i32, capacity: i32): void {
+    const p = this.packet;
+    const v = this.verdict;
+    const r = this.config.tagRuleFor(p.src, p.addrLen, p.proto, p.dstPort);
+    if (r == null || (!r.perPacket && (this.flows.flags(i) & FLAG_TAGGED) != 0)) return;
+    const n = r.carrier == TagCarrier.STUN
+      ? insertStunAttribute(p, capacity, this.config.mtu, this.config.stunAttribute, r.token.dataStart, r.token.length)
+      : insertIpv6Option(p, capacity, this.config.mtu, r.carrier, this.config.ipv6Option, r.token.dataStart, r.token.length);
+    if (n >= 0) {
+      v.length = n;
+      v.flags |= VERDICT_TAGGED;
+      this.flows.addFlag(i, FLAG_TAGGED);
+      this.counters.tagged++;
+    } else if (n == TagError.TOO_BIG) {
+      v.code = Code.TAG_TOO_LARGE;
+      this.counters.tagTooLarge++;
+    }
+    // Other refusals (not STUN, not IPv6, a fragment, ...): this packet is not one to tag.
   }
 
   /** Looks for tokens in the packet and decides the flow with the first valid one. */

@@ -14,6 +14,7 @@ import {
 } from "./rate-limit";
 import { DEFAULT_STUN_TOKEN_ATTR } from "../carrier/stun";
 import { DEFAULT_IPV6_TOKEN_OPTION } from "../carrier/ipv6-option";
+import { hexToBytes } from "../util/encoding";
 
 /** A service a token can name (srv text = name; srv or sid integer = id). */
 export class Service {
@@ -24,6 +25,25 @@ export class Service {
   mark: u32 = 0;
   /** A valid token for this service lets an allow-listed device's flow through. */
   allow: bool = false;
+}
+
+/** Where a tagging rule puts the token: an IPv6 options header (by its next-header value) or STUN. */
+export const enum TagCarrier { HOP_BY_HOP = 0, DEST_OPTS = 60, STUN = 1 }
+
+/**
+ * The gateway attaches `token` (network-token header + token, as minted for
+ * the device) to upstream packets from `source` (protocol / destination port
+ * when given): to the first packet it fits in, or to every packet.
+ */
+export class TagRule {
+  source: Prefix = new Prefix();
+  /** IP protocol number, -1 for any. */
+  proto: i32 = -1;
+  /** Destination port, -1 for any. */
+  port: i32 = -1;
+  token: Uint8Array = new Uint8Array(0);
+  carrier: TagCarrier = TagCarrier.HOP_BY_HOP;
+  perPacket: bool = false;
 }
 
 export const DEFAULT_IDLE_TIMEOUT: f64 = 300;
@@ -57,6 +77,16 @@ export class GatewayConfig {
   sourceRate: f64 = DEFAULT_SOURCE_RATE;
   sourceBurst: f64 = DEFAULT_SOURCE_BURST;
   mtu: i32 = DEFAULT_MTU;
+  tagging: TagRule[] = [];
+
+  /** The first tagging rule for a packet from `src` (proto, destination port), or null. */
+  tagRuleFor(src: usize, addrLen: i32, proto: i32, dstPort: i32): TagRule | null {
+    for (let i = 0; i < this.tagging.length; i++) {
+      const r = this.tagging[i];
+      if ((r.proto < 0 || r.proto == proto) && (r.port < 0 || r.port == dstPort) && r.source.matches(src, addrLen)) return r;
+    }
+    return null;
+  }
 
   /** The index of the service a token names (srv text or integer, or sid), 0 for none. */
   serviceFor(srvIsText: bool, srvPtr: usize, srvLen: i32, srv: i64, sid: i64): i32 {
@@ -133,7 +163,7 @@ export class GatewayConfigParser {
     const gw = root.get("gateway");
     if (gw == null) return true;
     if (!this.object(gw, ["require", "marks", "lan", "allowlist", "wash", "carriers", "flows", "token_cache",
-      "rate_limit", "mtu", "comment"], "gateway")) return false;
+      "rate_limit", "mtu", "tagging", "comment"], "gateway")) return false;
     const req = gw.get("require");
     if (req != null) {
       if (req.type != JsonType.ARRAY) return this.bad("gateway.require" + NOT_ARRAY);
@@ -193,7 +223,43 @@ export class GatewayConfigParser {
       g.sourceBurst = this.number(rate, "per_source_burst", where, 1, 1e6, false, g.sourceBurst);
     }
     g.mtu = <i32>this.number(gw, "mtu", "gateway", 576, 65535, true, g.mtu);
+    const tagging = gw.get("tagging");
+    if (tagging != null) {
+      if (tagging.type != JsonType.ARRAY) return this.bad("gateway.tagging" + NOT_ARRAY);
+      for (let i = 0; i < tagging.items.length; i++) if (!this.parseTagRule(tagging.items[i], "gateway.tagging[" + i.toString() + "]", g)) return false;
+    }
     return this.error.length == 0;
+  }
+
+  private parseTagRule(v: JsonValue, where: string, g: GatewayConfig): bool {
+    if (!this.object(v, ["source", "proto", "port", "token", "carrier", "per_packet", "comment"], where)) return false;
+    const r = new TagRule();
+    const source = v.get("source");
+    if (source == null || source.type != JsonType.STRING || !r.source.parse(source.str)) return this.bad(where + ".source" + NOT_PREFIX);
+    const proto = v.get("proto");
+    if (proto != null) {
+      if (proto.type != JsonType.STRING || (proto.str != "udp" && proto.str != "tcp" && proto.str != "any")) return this.bad(where + ".proto" + OUT_OF_RANGE);
+      r.proto = proto.str == "udp" ? 17 : proto.str == "tcp" ? 6 : -1;
+    }
+    r.port = <i32>this.number(v, "port", where, 0, 65535, true, -1);
+    const token = v.get("token");
+    const bytes = token != null && token.type == JsonType.STRING ? hexToBytes(token.str) : null;
+    // An IPv6 option holds at most 255 bytes (RFC 8200 §4.2), the header included.
+    if (bytes == null || bytes.length < 5 || bytes.length > 255) return this.bad(where + ".token" + OUT_OF_RANGE);
+    r.token = bytes;
+    const carrier = v.get("carrier");
+    if (carrier == null || carrier.type != JsonType.STRING) return this.bad(where + ".carrier" + OUT_OF_RANGE);
+    if (carrier.str == "hbh") r.carrier = TagCarrier.HOP_BY_HOP;
+    else if (carrier.str == "dstopts") r.carrier = TagCarrier.DEST_OPTS;
+    else if (carrier.str == "stun") r.carrier = TagCarrier.STUN;
+    else return this.bad(where + ".carrier" + OUT_OF_RANGE);
+    const perPacket = v.get("per_packet");
+    if (perPacket != null) {
+      if (perPacket.type != JsonType.BOOL) return this.bad(where + ".per_packet" + OUT_OF_RANGE);
+      r.perPacket = perPacket.bool;
+    }
+    g.tagging.push(r);
+    return true;
   }
 
   private parseServices(v: JsonValue, g: GatewayConfig): bool {
