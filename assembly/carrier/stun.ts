@@ -12,15 +12,15 @@
 // or signature); their lengths are checked and their places recorded, so
 // that a tagger inserting a token can reuse this scan (see trailerOffset).
 //
-// Which attributes count, as a STUN agent reads them:
-// - §14.5: after MESSAGE-INTEGRITY, every attribute except
-//   MESSAGE-INTEGRITY-SHA256 and FINGERPRINT is ignored;
-// - §14.6: after MESSAGE-INTEGRITY-SHA256, every attribute except
-//   FINGERPRINT is ignored;
-// - §14.7: FINGERPRINT must be the last attribute. Attributes after it are
-//   ignored too (not an error): they are outside both the integrity and
-//   the fingerprint, like those after MESSAGE-INTEGRITY, so a token there is
-//   as unprotected as one after MESSAGE-INTEGRITY and is not found.
+// Which attributes count. A STUN agent ignores what follows
+// MESSAGE-INTEGRITY (§14.5: all but MESSAGE-INTEGRITY-SHA256 and
+// FINGERPRINT) and MESSAGE-INTEGRITY-SHA256 (§14.6: all but FINGERPRINT);
+// that is exactly where a gateway tagging a request puts the token (issue 4:
+// "where receivers ignore it", so the STUN peer's integrity check still
+// passes). The gateway is not the STUN agent, and a token carries its own
+// MAC or signature and binding, so tokens are read there too: every token
+// attribute before FINGERPRINT is found. §14.7: FINGERPRINT is last;
+// attributes after it are ignored (not an error), tokens included.
 // Ignored attributes must still be well-formed TLVs and are counted in
 // `ignored`; only the first MESSAGE-INTEGRITY, MESSAGE-INTEGRITY-SHA256 and
 // FINGERPRINT that count are recorded and length-checked.
@@ -214,11 +214,11 @@ export class StunMessage {
         }
         this.fingerprintOffset = pos;
         phase = PHASE_AFTER_FP;
+      } else if (at == attrType && phase != PHASE_AFTER_FP) {
+        if (out != null) out.add(ptr + <usize>value, alen);
+        found++;
       } else if (phase != PHASE_OPEN) {
         this.ignored++;
-      } else if (at == attrType && out != null) {
-        out.add(ptr + <usize>value, alen);
-        found++;
       }
       if (phase != PHASE_OPEN && this.trailerOffset < 0) this.trailerOffset = pos;
       pos = value + padded(alen);

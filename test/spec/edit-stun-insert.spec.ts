@@ -216,7 +216,7 @@ describe("insertStunAttribute: the message after insertion", () => {
     }
   });
 
-  it("is where findTokens reads it: before FINGERPRINT without MESSAGE-INTEGRITY, ignored after it (§14.5)", () => {
+  it("is where findTokens reads it: before FINGERPRINT, with or without MESSAGE-INTEGRITY before it", () => {
     const a = new Frame(S6_FP);
     tag(a);
     found.clear();
@@ -225,8 +225,9 @@ describe("insertStunAttribute: the message after insertion", () => {
     const b = new Frame(S_MI_FP);
     tag(b);
     found.clear();
-    expect(stun.findTokens(p.payload, p.payloadLen, DEFAULT_STUN_TOKEN_ATTR, found)).toBe(0);
-    expect(stun.ignored).toBe(1);
+    expect(stun.findTokens(p.payload, p.payloadLen, DEFAULT_STUN_TOKEN_ATTR, found)).toBe(1);
+    expect(toHex(found.ptr(0), found.len(0))).toBe(TOKEN);
+    expect(stun.integrityOffset).toBeGreaterThanOrEqual(0);
   });
 });
 
