@@ -33,6 +33,21 @@ export interface CryptoProvider {
 
 type Primitive = 'hmac' | 'ccm' | 'gcm' | 'ed25519' | 'p256';
 
+/**
+ * RFC 8032 §5.1.7 lets a verifier accept a signature whose R is a small-order
+ * point (a key holder can sign with R = identity); OpenSSL and noble do,
+ * libsodium (the C host) does not. Every provider refuses it, so that both
+ * hosts give the same verdict; honest signatures never have such an R.
+ */
+function smallOrderR(sig: Uint8Array): boolean {
+  if (sig.length !== 64) return false; // the verifier rejects the length itself
+  try {
+    return ed25519.Point.fromBytes(sig.subarray(0, 32), false).isSmallOrder();
+  } catch {
+    return false; // not a point: the verifier rejects it
+  }
+}
+
 /** The primitive a COSE algorithm (IANA "COSE Algorithms" registry) uses. */
 function primitiveOf(alg: number): Primitive {
   switch (alg) {
@@ -168,7 +183,7 @@ export const nobleCrypto: CryptoProvider = {
     const pub = material<Uint8Array>(key, 'noble', 'ed25519');
     try {
       // zip215: false is RFC 8032 strict; noble's default is ZIP-215.
-      return ed25519.verify(sig, msg, pub, { zip215: false });
+      return !smallOrderR(sig) && ed25519.verify(sig, msg, pub, { zip215: false });
     } catch {
       return false; // wrong-length signature
     }
@@ -250,7 +265,7 @@ export async function nodeCrypto(): Promise<CryptoProvider> {
     ed25519Verify(key, msg, sig) {
       const pub = material<KeyObject>(key, 'node', 'ed25519');
       try {
-        return c.verify(null, msg, pub, sig);
+        return !smallOrderR(sig) && c.verify(null, msg, pub, sig);
       } catch {
         return false;
       }

@@ -333,3 +333,24 @@ test('refuses a key prepared by another provider', async () => {
   const nodeKey = node.importKey(HMAC_256_256, random(32));
   assert.throws(() => nobleCrypto.hmacSha256(nodeKey, new Uint8Array(0)), TypeError);
 });
+
+// RFC 8032 lets a verifier accept R of small order; the C host's libsodium does
+// not, so every TS provider refuses it too (one verdict on both hosts).
+test('every provider refuses an Ed25519 signature whose R is the identity point', async () => {
+  const { ed25519 } = await import('@noble/curves/ed25519.js');
+  const { sha512 } = await import('@noble/hashes/sha2.js');
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const le = (n: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 255n));
+  const fromLe = (b: Uint8Array) => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n);
+  const { scalar, pointBytes: A } = ed25519.utils.getExtendedPublicKey(new Uint8Array(32).fill(7));
+  const msg = new TextEncoder().encode('network token');
+  const R = new Uint8Array(32);
+  R[0] = 1; // the identity point
+  const k = fromLe(sha512(new Uint8Array([...R, ...A, ...msg]))) % L;
+  const sig = new Uint8Array([...R, ...le((k * scalar) % L)]);
+  // A valid RFC 8032 equation all the same: OpenSSL alone would accept it.
+  assert.equal(ed25519.verify(sig, msg, A, { zip215: false }), true);
+  for (const p of [nobleCrypto, await nodeCrypto(), await fastestCrypto()]) {
+    assert.equal(p.ed25519Verify(p.importKey(-8, A), msg, sig), false, p.name);
+  }
+});

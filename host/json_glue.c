@@ -1,0 +1,293 @@
+/* RFC 8259 syntax only: enough to check and slice, no values are decoded. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_glue.h"
+
+/* Deeper than any configuration the core accepts (depth 8, docs/abi.md). */
+#define MAX_DEPTH 64
+
+void sb_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *grown;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(grown = realloc(b->s, cap))) {
+			b->oom = 1;
+			return;
+		}
+		b->s = grown, b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void sb_str(struct strbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+void sb_json_string(struct strbuf *b, const char *s)
+{
+	char esc[8];
+
+	sb_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '"': sb_add(b, "\\\"", 2); break;
+		case '\\': sb_add(b, "\\\\", 2); break;
+		case '\b': sb_add(b, "\\b", 2); break;
+		case '\f': sb_add(b, "\\f", 2); break;
+		case '\n': sb_add(b, "\\n", 2); break;
+		case '\r': sb_add(b, "\\r", 2); break;
+		case '\t': sb_add(b, "\\t", 2); break;
+		default:
+			if (c < 0x20) {
+				snprintf(esc, sizeof esc, "\\u%04x", c);
+				sb_str(b, esc);
+			} else {
+				sb_add(b, (const char *)&c, 1);
+			}
+		}
+	}
+	sb_add(b, "\"", 1);
+}
+
+void sb_json_number(struct strbuf *b, double d)
+{
+	char text[64];
+
+	if (d == 0) {
+		sb_str(b, "0"); /* JSON.stringify(-0) is "0" */
+		return;
+	}
+	for (int p = 1; p <= 17; p++) {
+		snprintf(text, sizeof text, "%.*e", p - 1, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	if (d == floor(d) && fabs(d) < 1e21) {
+		/* JSON.stringify: integers below 1e21 in plain digits, the shortest
+		 * round-trip digits followed by zeros. */
+		char digits[32], out[40];
+		const char *m = text;
+		size_t nd = 0, o = 0;
+		int exp;
+
+		if (*m == '-')
+			out[o++] = '-', m++;
+		for (; *m && *m != 'e'; m++)
+			if (*m != '.')
+				digits[nd++] = *m;
+		exp = atoi(m + 1);
+		for (int i = 0; i <= exp; i++)
+			out[o++] = i < (int)nd ? digits[i] : '0';
+		sb_add(b, out, o);
+		return;
+	}
+	for (int p = 1; p <= 17; p++) {
+		snprintf(text, sizeof text, "%.*g", p, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	sb_str(b, text);
+}
+
+struct cursor {
+	const char *s;
+	size_t n, i;
+};
+
+static void skip_ws(struct cursor *c)
+{
+	while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
+		c->i++;
+}
+
+static int is_hex(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static int skip_string(struct cursor *c)
+{
+	if (c->i >= c->n || c->s[c->i] != '"')
+		return -1;
+	for (c->i++; c->i < c->n; c->i++) {
+		unsigned char ch = (unsigned char)c->s[c->i];
+
+		if (ch == '"') {
+			c->i++;
+			return 0;
+		}
+		if (ch < 0x20)
+			return -1;
+		if (ch == '\\') {
+			if (++c->i >= c->n)
+				return -1;
+			ch = (unsigned char)c->s[c->i];
+			if (ch == 'u') {
+				if (c->i + 4 >= c->n)
+					return -1;
+				for (int k = 1; k <= 4; k++)
+					if (!is_hex(c->s[c->i + k]))
+						return -1;
+				c->i += 4;
+			} else if (!strchr("\"\\/bfnrt", ch)) {
+				return -1;
+			}
+		}
+	}
+	return -1;
+}
+
+static size_t digits(struct cursor *c)
+{
+	size_t start = c->i;
+
+	while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+		c->i++;
+	return c->i - start;
+}
+
+static int skip_number(struct cursor *c)
+{
+	size_t start;
+
+	if (c->i < c->n && c->s[c->i] == '-')
+		c->i++;
+	start = c->i;
+	if (!digits(c) || (c->s[start] == '0' && c->i - start > 1))
+		return -1;
+	if (c->i < c->n && c->s[c->i] == '.') {
+		c->i++;
+		if (!digits(c))
+			return -1;
+	}
+	if (c->i < c->n && (c->s[c->i] == 'e' || c->s[c->i] == 'E')) {
+		c->i++;
+		if (c->i < c->n && (c->s[c->i] == '+' || c->s[c->i] == '-'))
+			c->i++;
+		if (!digits(c))
+			return -1;
+	}
+	return 0;
+}
+
+static int skip_value(struct cursor *c, int depth)
+{
+	char open;
+
+	skip_ws(c);
+	if (c->i >= c->n)
+		return -1;
+	open = c->s[c->i];
+	if (open == '"')
+		return skip_string(c);
+	if (open == '{' || open == '[') {
+		char close = open == '{' ? '}' : ']';
+
+		if (depth >= MAX_DEPTH)
+			return -1;
+		c->i++;
+		skip_ws(c);
+		if (c->i < c->n && c->s[c->i] == close) {
+			c->i++;
+			return 0;
+		}
+		for (;;) {
+			if (open == '{') {
+				skip_ws(c);
+				if (skip_string(c))
+					return -1;
+				skip_ws(c);
+				if (c->i >= c->n || c->s[c->i++] != ':')
+					return -1;
+			}
+			if (skip_value(c, depth + 1))
+				return -1;
+			skip_ws(c);
+			if (c->i >= c->n)
+				return -1;
+			if (c->s[c->i] == close) {
+				c->i++;
+				return 0;
+			}
+			if (c->s[c->i++] != ',')
+				return -1;
+		}
+	}
+	for (const char *const *lit = (const char *const[]){ "true", "false", "null", NULL }; *lit; lit++) {
+		size_t len = strlen(*lit);
+
+		if (c->n - c->i >= len && !memcmp(c->s + c->i, *lit, len)) {
+			c->i += len;
+			return 0;
+		}
+	}
+	return skip_number(c);
+}
+
+int json_check(const char *text, size_t n, struct jslice *value)
+{
+	struct cursor c = { text, n, 0 };
+	size_t start;
+
+	skip_ws(&c);
+	start = c.i;
+	if (skip_value(&c, 0))
+		return -1;
+	value->s = text + start;
+	value->n = c.i - start;
+	skip_ws(&c);
+	return c.i == n ? 0 : -1;
+}
+
+int json_members(struct jslice object, void (*fn)(void *ctx, struct jslice key, struct jslice value), void *ctx)
+{
+	struct cursor c = { object.s, object.n, 0 };
+
+	if (json_kind(object) != '{')
+		return -1;
+	c.i = 1;
+	for (;;) {
+		struct jslice key, value;
+		size_t start;
+
+		skip_ws(&c);
+		if (c.i >= c.n || c.s[c.i] == '}')
+			return 0;
+		start = c.i;
+		if (skip_string(&c))
+			return -1;
+		key.s = c.s + start + 1;
+		key.n = c.i - start - 2;
+		skip_ws(&c);
+		c.i++; /* ':' */
+		skip_ws(&c);
+		start = c.i;
+		if (skip_value(&c, 1))
+			return -1;
+		value.s = c.s + start;
+		value.n = c.i - start;
+		fn(ctx, key, value);
+		skip_ws(&c);
+		if (c.i < c.n && c.s[c.i] == ',')
+			c.i++;
+	}
+}
+
+int json_key_is(struct jslice key, const char *name)
+{
+	return key.n == strlen(name) && !memcmp(key.s, name, key.n);
+}

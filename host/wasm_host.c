@@ -1,0 +1,401 @@
+/*
+ * ntok.wasm under wasm3, in the manner of wasm3's own embeddings
+ * (source/m3_api_libc.c): one raw function per import, linked by module and
+ * name with a signature string, every pointer and length checked against the
+ * memory size before it is touched.
+ *
+ * Where the TS host (src/host/core.ts) returns an error code, so do we: a
+ * range outside linear memory is -4 (its guard's answer to a RangeError), not
+ * a trap, so that both hosts give the core the same answers. Offsets are read
+ * as integers and checked before a pointer is formed from them.
+ *
+ * Linear memory is little-endian on every CPU; ntok only passes byte strings
+ * through it, so no multi-byte value is read from or written to it here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm3.h"
+
+#include "crypto.h"
+#include "keys.h"
+#include "wasm_host.h"
+
+/* PLATFORM.md: a CBOR walk 16 deep needs > 5 KB of wasm3 stack; 4 KiB is too
+ * small. 64 KiB leaves room for the core to grow. */
+#ifndef WASM3_STACK_BYTES
+#define WASM3_STACK_BYTES (64 * 1024)
+#endif
+
+#define ERR_BAD_HANDLE (-2)
+#define ERR_HOST (-4)
+
+struct ntok_core {
+	IM3Environment env;
+	IM3Runtime runtime;
+	IM3Module module;
+	IM3Function input_ptr, input_capacity, output_ptr, output_len;
+	IM3Function configure, verify, result_name, abi_version;
+};
+
+/* The bytes [off, off + len) of linear memory, or NULL if any is outside it. */
+static uint8_t *wasm_range(IM3Runtime runtime, void *mem, uint32_t off, int32_t len)
+{
+	if (len < 0 || (uint64_t)off + (uint64_t)len > m3_GetMemorySize(runtime))
+		return NULL;
+	return (uint8_t *)mem + off;
+}
+
+#define RANGE_OR(var, off, len, fail)                                    \
+	uint8_t *var = wasm_range(runtime, _mem, (off), (len));          \
+	if (!var)                                                        \
+		m3ApiReturn(fail)
+
+/* key_import(alg, ptr, len) -> handle > 0, or -1 */
+m3ApiRawFunction(h_key_import)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, alg);
+	m3ApiGetArg(uint32_t, ptr);
+	m3ApiGetArg(int32_t, len);
+	(void)_ctx;
+	RANGE_OR(raw, ptr, len, -1);
+	m3ApiReturn(keys_import(alg, raw, (size_t)len));
+}
+
+/* key_free(handle) */
+m3ApiRawFunction(h_key_free)
+{
+	m3ApiGetArg(int32_t, handle);
+	(void)runtime, (void)_ctx, (void)_mem;
+	keys_free(handle);
+	m3ApiSuccess();
+}
+
+/* sha256(ptr, len, out) */
+m3ApiRawFunction(h_sha256)
+{
+	m3ApiGetArg(uint32_t, ptr);
+	m3ApiGetArg(int32_t, len);
+	m3ApiGetArg(uint32_t, out);
+	uint8_t *data = wasm_range(runtime, _mem, ptr, len);
+	uint8_t *digest = wasm_range(runtime, _mem, out, 32);
+	(void)_ctx;
+	if (data && digest) {
+		uint8_t h[32];
+
+		crypto_sha256(data, (size_t)len, h);
+		memcpy(digest, h, sizeof h);
+	}
+	m3ApiSuccess();
+}
+
+static const struct host_key *key_for(int32_t handle, enum key_primitive primitive, int *err)
+{
+	const struct host_key *key = keys_get(handle);
+
+	*err = !key ? ERR_BAD_HANDLE : key->primitive != primitive ? ERR_HOST : 0;
+	return *err ? NULL : key;
+}
+
+/* hmac_sha256(key, ptr, len, out) -> 0 */
+m3ApiRawFunction(h_hmac_sha256)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, ptr);
+	m3ApiGetArg(int32_t, len);
+	m3ApiGetArg(uint32_t, out);
+	const struct host_key *key = keys_get(handle);
+	uint8_t mac[32];
+	int err;
+	(void)_ctx;
+	if (!key)
+		m3ApiReturn(ERR_BAD_HANDLE);
+	RANGE_OR(data, ptr, len, ERR_HOST);
+	if (!(key = key_for(handle, KEY_HMAC, &err)))
+		m3ApiReturn(err);
+	crypto_hmac_sha256(key->bytes, key->len, data, (size_t)len, mac);
+	RANGE_OR(dst, out, 32, ERR_HOST);
+	memcpy(dst, mac, sizeof mac);
+	m3ApiReturn(0);
+}
+
+/* ed25519_verify / p256_verify(key, msg, msg_len, sig, sig_len) -> 1 / 0 */
+static int32_t signature_check(IM3Runtime runtime, void *_mem, enum key_primitive primitive, int32_t handle,
+                               uint32_t msg, int32_t msg_len, uint32_t sig, int32_t sig_len)
+{
+	const struct host_key *key;
+	uint8_t *m, *s;
+	int err;
+
+	if (!keys_get(handle))
+		return ERR_BAD_HANDLE;
+	m = wasm_range(runtime, _mem, msg, msg_len);
+	s = wasm_range(runtime, _mem, sig, sig_len);
+	if (!m || !s)
+		return ERR_HOST;
+	if (!(key = key_for(handle, primitive, &err)))
+		return err;
+	return primitive == KEY_ED25519
+		? crypto_ed25519_verify(key->bytes, m, (size_t)msg_len, s, (size_t)sig_len)
+		: crypto_p256_verify(key->bytes, m, (size_t)msg_len, s, (size_t)sig_len);
+}
+
+m3ApiRawFunction(h_ed25519_verify)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, msg);
+	m3ApiGetArg(int32_t, msg_len);
+	m3ApiGetArg(uint32_t, sig);
+	m3ApiGetArg(int32_t, sig_len);
+	(void)_ctx;
+	m3ApiReturn(signature_check(runtime, _mem, KEY_ED25519, handle, msg, msg_len, sig, sig_len));
+}
+
+m3ApiRawFunction(h_p256_verify)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, msg);
+	m3ApiGetArg(int32_t, msg_len);
+	m3ApiGetArg(uint32_t, sig);
+	m3ApiGetArg(int32_t, sig_len);
+	(void)_ctx;
+	m3ApiReturn(signature_check(runtime, _mem, KEY_P256, handle, msg, msg_len, sig, sig_len));
+}
+
+/* The AEAD imports: plaintext length, -1 when authentication fails, -2 / -4
+ * otherwise. The plaintext goes through a scratch buffer so that `out` is
+ * only checked (and written) once the tag has verified, as in the TS host. */
+static int32_t aead_decrypt(IM3Runtime runtime, void *_mem, enum key_primitive primitive, int32_t handle,
+                            uint32_t nonce, int32_t nonce_len, uint32_t aad, int32_t aad_len,
+                            uint32_t ct, int32_t ct_len, int32_t tag_len, uint32_t out)
+{
+	const struct host_key *key;
+	uint8_t *n, *a, *c, *dst, *pt;
+	int32_t got;
+	int err;
+
+	if (!keys_get(handle))
+		return ERR_BAD_HANDLE;
+	n = wasm_range(runtime, _mem, nonce, nonce_len);
+	a = wasm_range(runtime, _mem, aad, aad_len);
+	c = wasm_range(runtime, _mem, ct, ct_len);
+	if (!n || !a || !c)
+		return ERR_HOST;
+	if (!(key = key_for(handle, primitive, &err)))
+		return err;
+	if (primitive == KEY_CCM && tag_len < 0)
+		return ERR_HOST;
+	pt = malloc(ct_len > 0 ? (size_t)ct_len : 1);
+	if (!pt)
+		return ERR_HOST;
+	got = primitive == KEY_CCM
+		? crypto_aes_ccm_decrypt(key->bytes, key->len, n, (size_t)nonce_len, a, (size_t)aad_len,
+		                         c, (size_t)ct_len, (size_t)tag_len, pt)
+		: crypto_aes_gcm_decrypt(key->bytes, key->len, n, (size_t)nonce_len, a, (size_t)aad_len,
+		                         c, (size_t)ct_len, pt);
+	if (got >= 0) {
+		dst = wasm_range(runtime, _mem, out, got);
+		if (dst)
+			memcpy(dst, pt, (size_t)got);
+		else
+			got = ERR_HOST;
+	}
+	crypto_wipe(pt, ct_len > 0 ? (size_t)ct_len : 1);
+	free(pt);
+	return got;
+}
+
+/* aes_ccm_decrypt(key, nonce, nonce_len, aad, aad_len, ct, ct_len, tag_len, out) */
+m3ApiRawFunction(h_aes_ccm_decrypt)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, nonce);
+	m3ApiGetArg(int32_t, nonce_len);
+	m3ApiGetArg(uint32_t, aad);
+	m3ApiGetArg(int32_t, aad_len);
+	m3ApiGetArg(uint32_t, ct);
+	m3ApiGetArg(int32_t, ct_len);
+	m3ApiGetArg(int32_t, tag_len);
+	m3ApiGetArg(uint32_t, out);
+	(void)_ctx;
+	m3ApiReturn(aead_decrypt(runtime, _mem, KEY_CCM, handle, nonce, nonce_len, aad, aad_len, ct, ct_len,
+	                         tag_len, out));
+}
+
+/* aes_gcm_decrypt(key, nonce, nonce_len, aad, aad_len, ct, ct_len, out) */
+m3ApiRawFunction(h_aes_gcm_decrypt)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, nonce);
+	m3ApiGetArg(int32_t, nonce_len);
+	m3ApiGetArg(uint32_t, aad);
+	m3ApiGetArg(int32_t, aad_len);
+	m3ApiGetArg(uint32_t, ct);
+	m3ApiGetArg(int32_t, ct_len);
+	m3ApiGetArg(uint32_t, out);
+	(void)_ctx;
+	m3ApiReturn(aead_decrypt(runtime, _mem, KEY_GCM, handle, nonce, nonce_len, aad, aad_len, ct, ct_len, 16,
+	                         out));
+}
+
+/* docs/abi.md "Imports": every one, with pointer arguments as `*`. */
+static const struct {
+	const char *name, *signature;
+	M3RawCall fn;
+} imports[] = {
+	{ "key_import", "i(i*i)", h_key_import },
+	{ "key_free", "v(i)", h_key_free },
+	{ "sha256", "v(*i*)", h_sha256 },
+	{ "hmac_sha256", "i(i*i*)", h_hmac_sha256 },
+	{ "ed25519_verify", "i(i*i*i)", h_ed25519_verify },
+	{ "p256_verify", "i(i*i*i)", h_p256_verify },
+	{ "aes_ccm_decrypt", "i(i*i*i*ii*)", h_aes_ccm_decrypt },
+	{ "aes_gcm_decrypt", "i(i*i*i*i*)", h_aes_gcm_decrypt },
+};
+
+static const char *find(struct ntok_core *core, IM3Function *fn, const char *name)
+{
+	return m3_FindFunction(fn, core->runtime, name);
+}
+
+struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, size_t err_len)
+{
+	struct ntok_core *core = calloc(1, sizeof *core);
+	const char *what = "out of memory", *res = NULL;
+	int32_t abi = 0;
+
+	if (!core)
+		goto fail;
+	what = "wasm3 environment";
+	if (!(core->env = m3_NewEnvironment()) ||
+	    !(core->runtime = m3_NewRuntime(core->env, WASM3_STACK_BYTES, NULL)))
+		goto fail;
+	what = "parse ntok.wasm";
+	if (wasm_len > UINT32_MAX || (res = m3_ParseModule(core->env, &core->module, wasm, (uint32_t)wasm_len)))
+		goto fail;
+	what = "load ntok.wasm";
+	if ((res = m3_LoadModule(core->runtime, core->module))) {
+		m3_FreeModule(core->module);
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof imports / sizeof imports[0]; i++) {
+		what = imports[i].name;
+		/* An unlinked import would fail only at its first call. */
+		if ((res = m3_LinkRawFunction(core->module, "env", imports[i].name, imports[i].signature, imports[i].fn)))
+			goto fail;
+	}
+	what = "exports";
+	if ((res = find(core, &core->abi_version, "abi_version")) ||
+	    (res = find(core, &core->input_ptr, "input_ptr")) ||
+	    (res = find(core, &core->input_capacity, "input_capacity")) ||
+	    (res = find(core, &core->output_ptr, "output_ptr")) ||
+	    (res = find(core, &core->output_len, "output_len")) ||
+	    (res = find(core, &core->configure, "configure")) ||
+	    (res = find(core, &core->verify, "verify")) ||
+	    (res = find(core, &core->result_name, "result_name")))
+		goto fail;
+	what = "abi_version";
+	if ((res = m3_CallV(core->abi_version)) || (res = m3_GetResultsV(core->abi_version, &abi)))
+		goto fail;
+	if (abi != 1) {
+		snprintf(err, err_len, "ntok.wasm ABI %d, host expects 1", (int)abi);
+		core_close(core);
+		return NULL;
+	}
+	return core;
+fail:
+	snprintf(err, err_len, "%s: %s", what, res ? res : "failed");
+	core_close(core);
+	return NULL;
+}
+
+void core_close(struct ntok_core *core)
+{
+	if (!core)
+		return;
+	if (core->runtime)
+		m3_FreeRuntime(core->runtime); /* frees the loaded module too */
+	if (core->env)
+		m3_FreeEnvironment(core->env);
+	free(core);
+}
+
+static const char *call_i32(IM3Function fn, int32_t *ret)
+{
+	const char *res = m3_CallV(fn);
+
+	return res ? res : m3_GetResultsV(fn, ret);
+}
+
+const char *core_write_input(struct ntok_core *core, const uint8_t *bytes, size_t len, int32_t *len_arg)
+{
+	int32_t ptr, cap;
+	uint32_t size;
+	uint8_t *mem;
+	const char *res;
+
+	if ((res = call_i32(core->input_ptr, &ptr)) || (res = call_i32(core->input_capacity, &cap)))
+		return res;
+	if (cap < 0 || len > (size_t)cap) {
+		*len_arg = cap + 1;
+		return NULL;
+	}
+	mem = m3_GetMemory(core->runtime, &size, 0);
+	if (!mem || (uint64_t)(uint32_t)ptr + len > size)
+		return "input buffer outside linear memory";
+	memcpy(mem + (uint32_t)ptr, bytes, len);
+	*len_arg = (int32_t)len;
+	return NULL;
+}
+
+const char *core_configure(struct ntok_core *core, int32_t len, int32_t *code)
+{
+	const char *res = m3_CallV(core->configure, len);
+
+	return res ? res : m3_GetResultsV(core->configure, code);
+}
+
+const char *core_verify(struct ntok_core *core, int32_t len, double now, int32_t flags, int32_t *code)
+{
+	const char *res = m3_CallV(core->verify, len, now, flags);
+
+	return res ? res : m3_GetResultsV(core->verify, code);
+}
+
+const char *core_output(struct ntok_core *core, char **json, size_t *json_len)
+{
+	int32_t ptr, len;
+	uint32_t size;
+	uint8_t *mem;
+	const char *res;
+
+	if ((res = call_i32(core->output_ptr, &ptr)) || (res = call_i32(core->output_len, &len)))
+		return res;
+	mem = m3_GetMemory(core->runtime, &size, 0);
+	if (!mem || len < 0 || (uint64_t)(uint32_t)ptr + (uint32_t)len > size)
+		return "output buffer outside linear memory";
+	if (!(*json = malloc((size_t)len + 1)))
+		return "out of memory";
+	memcpy(*json, mem + (uint32_t)ptr, (size_t)len);
+	(*json)[len] = '\0';
+	*json_len = (size_t)len;
+	return NULL;
+}
+
+char *core_result_name(struct ntok_core *core, int32_t code)
+{
+	const char *res = m3_CallV(core->result_name, code);
+	char *name = NULL;
+	size_t len;
+
+	if (res || core_output(core, &name, &len))
+		return NULL;
+	return name;
+}
