@@ -29,9 +29,12 @@ if (REPO === undefined) throw new Error('conformance: cannot find the ntok repos
 const CLI = join(REPO, 'dist/src/cli/ntok.js');
 const NTOKD = join(REPO, 'build/ntokd');
 const WASM = join(REPO, 'build/ntok.wasm');
-// Only under test:conformance, which builds ntokd first: a build/ntokd left
-// from an earlier build may predate the ntok.wasm that `npm run build` just
-// made, and then it (rightly) refuses that module.
+/**
+ * NTOKD_MEMCHECK=1 (npm run test:memcheck) runs every ntokd under valgrind
+ * memcheck: a memory error or a definite leak exits 99, which no case
+ * expects, so the comparison with the TS host fails and shows valgrind's report.
+ */
+const MEMCHECK = process.env.NTOKD_MEMCHECK === '1';
 
 const dir = mkdtempSync(join(tmpdir(), 'ntok-conformance-'));
 let files = 0;
@@ -54,7 +57,12 @@ function run(cmd: string, args: string[]): Run {
 }
 
 const ts = (args: string[]): Run => run(process.execPath, [CLI, 'verify', ...args]);
-const c = (args: string[]): Run => run(NTOKD, ['verify', ...args]);
+function ntokd(args: string[]): Run {
+  if (!MEMCHECK) return run(NTOKD, args);
+  return run('valgrind', ['-q', '--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', NTOKD, ...args]);
+}
+
+const c = (args: string[]): Run => ntokd(['verify', ...args]);
 
 /** Both hosts, same arguments: same stdout byte for byte, same exit code. */
 function conform(args: string[], expectCode?: number): Run {
@@ -266,11 +274,11 @@ test('ntokd refuses a module that is not the one it was built for', () => {
   const bytes = new Uint8Array(wasm);
   bytes[bytes.length - 1] ^= 0x01;
   writeFileSync(altered, bytes);
-  const r = run(NTOKD, ['verify', mac0.token, '--keys', mac0Keys(), '--cwt', '--json', '--module', altered]);
+  const r = ntokd(['verify', mac0.token, '--keys', mac0Keys(), '--cwt', '--json', '--module', altered]);
   assert.equal(r.code, 2);
   assert.equal(r.out, '');
   assert.match(r.err, /sha256/);
-  const same = run(NTOKD, ['verify', mac0.token, '--keys', mac0Keys(), '--now', String(mac0.now), '--cwt', '--json', '--module', WASM]);
+  const same = ntokd(['verify', mac0.token, '--keys', mac0Keys(), '--now', String(mac0.now), '--cwt', '--json', '--module', WASM]);
   assert.equal(same.code, 0, same.err);
 });
 
