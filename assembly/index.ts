@@ -1,7 +1,7 @@
 // The exported ABI of ntok.wasm (docs/abi.md). Thin: buffers in, result
 // codes out; the work is in token.ts and config.ts.
 
-import { Code, codeName, codeMessage } from "./result";
+import { Code, codeTextPtr, codeTextLength } from "./result";
 import { ConfigParser, setCurrent } from "./config";
 import { verifyToken, inspectToken } from "./token";
 import { out } from "./json/writer";
@@ -60,7 +60,7 @@ export function configure(len: i32): i32 {
     out.key("ok");
     out.bool(false);
     out.key("code");
-    out.string(codeName(code));
+    out.quotedRaw(codeTextPtr(code), codeTextLength(code));
     out.key("message");
     out.string(parser.error.length > 0 ? parser.error : "configuration larger than the input buffer");
   } else {
@@ -68,7 +68,7 @@ export function configure(len: i32): i32 {
     out.key("ok");
     out.bool(true);
     out.key("code");
-    out.string(codeName(code));
+    out.quotedRaw(codeTextPtr(code), codeTextLength(code));
     out.key("keysets");
     out.int(cfg.keysets.length);
     out.key("descriptors");
@@ -98,13 +98,13 @@ export function inspect(len: i32, flags: i32): i32 {
 
 export function result_name(code: i32): i32 {
   out.reset();
-  out.ascii(codeName(code));
+  out.raw(codeTextPtr(code), codeTextLength(code));
   return out.length;
 }
 
 /** The meaning of a result code, for hosts that print it. */
 export function result_message(code: i32): i32 {
   out.reset();
-  out.ascii(codeMessage(code));
+  out.raw(codeTextPtr(code, true), codeTextLength(code, true));
   return out.length;
 }

@@ -1,3 +1,5 @@
+import { RESULT_CODE_COUNT, RESULT_TEXT, RESULT_OFFSETS } from "./result-text";
+
 // The one result-code enum of ntok. Numbers and names are stable: hosts, the
 // CLI and tests match on them. docs/abi.md carries the same table (a test
 // keeps the two equal). New codes are appended, never renumbered.
@@ -40,52 +42,32 @@ export const enum Code {
   TAG_TOO_LARGE = 33,
 }
 
-export const CODE_COUNT: i32 = 34;
+// The names and meanings live in assembly/result-codes.json (one entry per
+// code, in this order), packed as UTF-8 into result-text.ts at build time.
+export const CODE_COUNT: i32 = RESULT_CODE_COUNT;
 
-// [name, meaning]; index = code.
-const TABLE: string[] = [
-  "ok", "the token is authentic and its claims are acceptable",
-  "malformed", "the bytes are not a well-formed token (CBOR, COSE or header structure)",
-  "too-large", "the token is larger than the 2 KiB limit",
-  "bad-header", "the network-token header is reserved or invalid",
-  "unsupported-alg", "the algorithm is not one ntok supports",
-  "unknown-kid", "no key in the key set matches the token's kid",
-  "alg-mismatch", "the token names another algorithm than its key is bound to",
-  "bad-mac", "the MAC does not verify",
-  "bad-signature", "the signature does not verify",
-  "decrypt-failed", "decryption failed (wrong key or altered ciphertext)",
-  "expired", "the token has expired (exp + leeway is in the past)",
-  "not-yet-valid", "the token is not valid yet (nbf - leeway is in the future)",
-  "issued-in-future", "the token's iat is further in the future than the leeway",
-  "revoked", "the token's nti or cti is on the revocation list",
-  "wrong-issuer", "the issuer is not an accepted one",
-  "wrong-audience", "the audience is not an accepted one",
-  "missing-claim", "a claim the policy requires is absent",
-  "bad-claim", "a claim has the wrong type or value",
-  "not-cwt", "the message is authentic but its payload is not a CWT claims set",
-  "unknown-descriptor", "no configuration for the header's token descriptor id",
-  "unsupported-format", "the descriptor's payload format is not supported",
-  "unknown-critical", "a header parameter listed in crit is not understood",
-  "limit-exceeded", "nesting depth or item count above the parser's limits",
-  "unexpected-type", "the COSE message type is not the one the key set expects",
-  "bad-config", "the configuration is invalid",
-  "host-error", "a host crypto primitive failed or refused a key",
-  "bad-packet", "the packet could not be parsed; passed untouched",
-  "no-token", "the packet carries no token",
-  "wrong-binding", "the token is bound to another address",
-  "rate-limited", "over the verification rate; passed unmarked",
-  "unknown-service", "the token's service is not configured",
-  "washed", "premium DSCP without a valid token, cleared",
-  "not-allowed", "the device needs a valid token for an allowed service",
-  "tag-too-large", "the token would exceed the MTU; sent untagged",
-];
+@inline function textStart(i: i32): i32 {
+  return <i32>load<u16>(RESULT_OFFSETS + (<usize>i << 1));
+}
 
+/** Where code's name (or, with message true, its meaning) starts; 0 for an unknown code. */
+export function codeTextPtr(code: i32, message: bool = false): usize {
+  if (code < 0 || code >= CODE_COUNT) return 0;
+  return RESULT_TEXT + <usize>textStart((code << 1) + (message ? 1 : 0));
+}
+
+/** Its length in bytes (printable ASCII without quotes: JSON as it is); 0 for an unknown code. */
+export function codeTextLength(code: i32, message: bool = false): i32 {
+  if (code < 0 || code >= CODE_COUNT) return 0;
+  const i = (code << 1) + (message ? 1 : 0);
+  return textStart(i + 1) - textStart(i);
+}
+
+/** The stable name as a string (specs, configuration messages); "" for an unknown code. */
 export function codeName(code: i32): string {
-  if (code < 0 || code >= CODE_COUNT) return "";
-  return TABLE[code << 1];
+  return String.UTF8.decodeUnsafe(codeTextPtr(code), codeTextLength(code));
 }
 
 export function codeMessage(code: i32): string {
-  if (code < 0 || code >= CODE_COUNT) return "";
-  return TABLE[(code << 1) + 1];
+  return String.UTF8.decodeUnsafe(codeTextPtr(code, true), codeTextLength(code, true));
 }

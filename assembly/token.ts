@@ -3,7 +3,7 @@
 // Everything it decodes stays a view into the input or a static buffer.
 
 import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
-import { Code, codeName, codeMessage } from "./result";
+import { Code, codeTextPtr, codeTextLength } from "./result";
 import { TokenHeader, HEADER_LEN } from "./header";
 import { Descriptor, DESCRIPTOR_CWT, Format, Key, KeySet, current } from "./config";
 import { Claims } from "./claims";
@@ -161,7 +161,7 @@ function finish(w: JsonWriter, code: i32): i32 {
   w.key("ok");
   w.bool(false);
   w.key("code");
-  w.asciiString(codeName(Code.TOO_LARGE));
+  w.quotedRaw(codeTextPtr(Code.TOO_LARGE), codeTextLength(Code.TOO_LARGE));
   w.key("message");
   w.asciiString("the result does not fit the output buffer");
   w.close();
@@ -172,10 +172,11 @@ function writeStatus(w: JsonWriter, code: i32): void {
   w.key("ok");
   w.bool(code == Code.OK);
   w.key("code");
-  w.asciiString(codeName(code));
+  w.quotedRaw(codeTextPtr(code), codeTextLength(code));
   if (code != Code.OK) {
     w.key("message");
-    w.asciiString(run.detail.length > 0 ? run.detail : codeMessage(code));
+    if (run.detail.length > 0) w.asciiString(run.detail);
+    else w.quotedRaw(codeTextPtr(code, true), codeTextLength(code, true));
   }
 }
 

@@ -56,6 +56,22 @@ export class JsonWriter {
     this.pos += n;
   }
 
+  /** Bytes copied as they are (text that needs no escaping). */
+  raw(ptr: usize, len: i32): void {
+    if (!this.room(len)) return;
+    memory.copy(this.pos, ptr, len);
+    this.pos += len;
+  }
+
+  /** Bytes that need no escaping (result-code texts), quoted. */
+  quotedRaw(ptr: usize, len: i32): void {
+    if (!this.room(len + 2)) return;
+    store<u8>(this.pos++, 0x22);
+    memory.copy(this.pos, ptr, len);
+    this.pos += len;
+    store<u8>(this.pos++, 0x22);
+  }
+
   /** A quoted ASCII string; the verify path's names and messages are all ASCII. */
   asciiString(s: string): void {
     this.byte(0x22);
