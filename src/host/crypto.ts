@@ -6,6 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { CcmKey, ccmDecrypt } from './ccm.js';
 
 /** Opaque, provider-specific prepared key; only the provider that made it accepts it. */
@@ -41,11 +42,36 @@ type Primitive = 'hmac' | 'ccm' | 'gcm' | 'ed25519' | 'p256';
  */
 function smallOrderR(sig: Uint8Array): boolean {
   if (sig.length !== 64) return false; // the verifier rejects the length itself
-  try {
-    return ed25519.Point.fromBytes(sig.subarray(0, 32), false).isSmallOrder();
-  } catch {
-    return false; // not a point: the verifier rejects it
+  // As libsodium does: compare R's encoding, sign bit masked, with the
+  // small-order encodings (decoding R would cost a square root per signature).
+  for (const e of smallOrderEncodings()) {
+    let diff = (sig[31] ^ e[31]) & 0x7f;
+    for (let i = 0; i < 31; i++) diff |= sig[i] ^ e[i];
+    if (diff === 0) return true;
   }
+  return false;
+}
+
+let smallOrder: Uint8Array[] | undefined;
+
+/**
+ * The encodings of the 8 points of small order, made by noble from a point
+ * of order 8 (the one libsodium's blocklist also lists), which noble checks
+ * before use; plus y = 0 and y = 1 written non-canonically as y + p.
+ */
+export function smallOrderEncodings(): Uint8Array[] {
+  if (smallOrder) return smallOrder;
+  const list: Uint8Array[] = [];
+  const Q = ed25519.Point.fromBytes(hexToBytes('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05'), false);
+  if (!Q.isSmallOrder() || Q.equals(ed25519.Point.ZERO)) throw new Error('not a point of small order');
+  for (let P = Q, i = 0; i < 8; i++, P = P.add(Q)) list.push(P.toBytes());
+  for (const low of [0xed, 0xee]) {
+    const e = new Uint8Array(32).fill(0xff);
+    e[0] = low;
+    e[31] = 0x7f;
+    list.push(e);
+  }
+  return (smallOrder = list);
 }
 
 /** The primitive a COSE algorithm (IANA "COSE Algorithms" registry) uses. */

@@ -354,3 +354,12 @@ test('every provider refuses an Ed25519 signature whose R is the identity point'
     assert.equal(p.ed25519Verify(p.importKey(-8, A), msg, sig), false, p.name);
   }
 });
+
+test('the small-order encodings include the identity, y = 0 (order 4) and y = -1 (order 2)', async () => {
+  const { smallOrderEncodings } = await import('../../src/host/crypto.js');
+  const hex = smallOrderEncodings().map((e) => Buffer.from(e).toString('hex'));
+  assert.equal(new Set(hex.slice(0, 8)).size, 8, 'eight distinct points of small order');
+  assert.ok(hex.includes('01' + '00'.repeat(31)), 'identity');
+  assert.ok(hex.some((h) => /^0{62}[08]0$/.test(h)), 'y = 0');
+  assert.ok(hex.includes('ec' + 'ff'.repeat(30) + '7f'), 'y = p - 1');
+});
