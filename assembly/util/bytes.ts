@@ -8,19 +8,6 @@ export function equalConstantTime(a: usize, b: usize, len: i32): bool {
   return diff == 0;
 }
 
-export function bytesEqual(a: usize, aLen: i32, b: usize, bLen: i32): bool {
-  if (aLen != bLen) return false;
-  for (let i = 0; i < aLen; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  return true;
-}
-
-/** Copies a linear-memory slice into a fresh managed buffer (config time only). */
-export function sliceToBuffer(ptr: usize, len: i32): ArrayBuffer {
-  const out = new ArrayBuffer(len);
-  memory.copy(changetype<usize>(out), ptr, len);
-  return out;
-}
-
 /** Strict UTF-8 validation (RFC 3629): no overlongs, no surrogates, <= U+10FFFF. */
 export function isValidUtf8(ptr: usize, len: i32): bool {
   let i = 0;

@@ -1,4 +1,4 @@
-import { isValidUtf8, equalConstantTime, bytesEqual, sliceToBuffer } from "../../assembly/util/bytes";
+import { isValidUtf8, equalConstantTime } from "../../assembly/util/bytes";
 import { hex, toHex } from "./helpers";
 
 const VALID: string[] = [
@@ -98,26 +98,5 @@ describe("equalConstantTime", () => {
       const b = hex(diffs[i]);
       expect<bool>(equalConstantTime(a.ptr, b.ptr, a.len)).toBe(false, diffs[i]);
     }
-  });
-});
-
-describe("bytesEqual", () => {
-  it("compares lengths and contents", () => {
-    const a = hex("010203");
-    const b = hex("010203");
-    const c = hex("010204");
-    expect<bool>(bytesEqual(a.ptr, 3, b.ptr, 3)).toBe(true);
-    expect<bool>(bytesEqual(a.ptr, 3, b.ptr, 2)).toBe(false);
-    expect<bool>(bytesEqual(a.ptr, 3, c.ptr, 3)).toBe(false);
-    expect<bool>(bytesEqual(a.ptr, 0, c.ptr, 0)).toBe(true);
-  });
-});
-
-describe("sliceToBuffer", () => {
-  it("copies a memory slice into a new buffer", () => {
-    const a = hex("deadbeef");
-    const buf = sliceToBuffer(a.ptr + 1, 2);
-    expect<i32>(buf.byteLength).toBe(2);
-    expect<string>(toHex(changetype<usize>(buf), 2)).toBe("adbe");
   });
 });
