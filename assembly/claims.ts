@@ -4,6 +4,7 @@
 
 import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
 import { Code } from "./result";
+import { Detail } from "./detail-text";
 import { isValidUtf8 } from "./util/bytes";
 import { parseIp } from "./util/ip";
 import { JsonWriter } from "./json/writer";
@@ -88,13 +89,13 @@ export class Claims {
   /** Decodes a claims map; the reader sits at its head. */
   decode(r: CborReader, keys: DuplicateKeys): bool {
     this.reset();
-    if (r.peekMajor() != Major.MAP) return r.fail(Code.NOT_CWT, "payload is not a CWT claims map");
+    if (r.peekMajor() != Major.MAP) return r.fail(Code.NOT_CWT, Detail.PAYLOAD_IS_NOT_A_CWT_CLAIMS_MAP);
     const n = r.map();
     if (n < 0) return false;
     keys.clear();
     for (let i = 0; i < n; i++) {
       if (!r.head()) return false;
-      if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, "claim key is neither integer nor text");
+      if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CLAIM_KEY_IS_NEITHER_INTEGER_NOR_TEXT);
       if (!keys.add(r)) return false;
       let bit: u32 = 0;
       if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);
@@ -121,13 +122,13 @@ export class Claims {
   }
 
   private bad(r: CborReader, bit: u32): bool {
-    return r.fail(Code.BAD_CLAIM, "claim " + claimName(bit) + " has the wrong type or value");
+    return r.fail(Code.BAD_CLAIM, Detail.CLAIM_HAS_THE_WRONG_TYPE, claimName(bit));
   }
 
   private text(r: CborReader, bit: u32): bool {
     if (!r.head()) return false;
     if (r.major != Major.TEXT) return this.bad(r, bit);
-    if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, "text string is not valid UTF-8");
+    if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, Detail.TEXT_STRING_IS_NOT_VALID_UTF_8);
     return true;
   }
 
@@ -189,7 +190,7 @@ export class Claims {
         if (!r.head()) return false;
         if (r.major == Major.UINT) { this.srvIsText = false; this.srv = r.arg; return true; }
         if (r.major != Major.TEXT) return this.bad(r, bit);
-        if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, "text string is not valid UTF-8");
+        if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, Detail.TEXT_STRING_IS_NOT_VALID_UTF_8);
         this.srvIsText = true; this.srvPtr = r.ptr; this.srvLen = r.len;
         return true;
       case Claim.SID:

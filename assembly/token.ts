@@ -4,6 +4,7 @@
 
 import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
 import { Code, codeTextPtr, codeTextLength } from "./result";
+import { Detail } from "./detail-text";
 import { TokenHeader, HEADER_LEN } from "./header";
 import { Descriptor, DESCRIPTOR_CWT, Format, Key, KeySet, current } from "./config";
 import { Claims } from "./claims";
@@ -28,7 +29,8 @@ const enum Mode { VERIFY, INSPECT }
 /** State of one run through the pipeline, reused from call to call. */
 class Run {
   code: i32 = Code.OK;
-  detail: string = "";
+  detail: Detail = Detail.NONE;
+  detailArg: string = "";
   header: TokenHeader = new TokenHeader();
   hasHeader: bool = false;
   /** Layers parsed successfully, outermost first. */
@@ -51,40 +53,41 @@ const claims = new Claims();
 const messages = new StaticArray<CoseMessage>(MAX_LAYERS);
 for (let i = 0; i < MAX_LAYERS; i++) messages[i] = new CoseMessage();
 
-function fail(code: i32, detail: string): i32 {
+function fail(code: i32, detail: Detail, arg: string = ""): i32 {
   if (run.code == Code.OK) {
     run.code = code;
     run.detail = detail;
+    run.detailArg = arg;
   }
   return run.code;
 }
 
 function failFromReader(): i32 {
-  return fail(reader.error, reader.detail);
+  return fail(reader.error, reader.detail, reader.detailArg);
 }
 
 /** One COSE layer and whatever it contains (claims, or a nested message). */
 function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32 {
-  if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, "COSE messages nested too deeply");
+  if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, Detail.COSE_MESSAGES_NESTED_TOO_DEEPLY);
   const m = messages[layer];
   reader.reset(ptr, len);
   // RFC 8392 §7.2: a nested CWT is tagged, so only the outermost may rely on `expect`.
   if (!m.parse(reader, layer == 0 ? ks.expect : MessageType.NONE)) return failFromReader();
   run.layers = layer + 1;
-  if (!reader.atEnd()) return fail(Code.MALFORMED, "bytes after the COSE message");
-  if (!m.critUnderstood()) return fail(Code.UNKNOWN_CRITICAL, "crit names a header parameter ntok does not process");
-  if (!m.hasAlg) return fail(Code.MALFORMED, "no alg in the protected header");
-  if (m.algUnknown || messageTypeOf(m.alg) == MessageType.NONE) return fail(Code.UNSUPPORTED_ALG, "alg is not supported");
-  if (messageTypeOf(m.alg) != m.type) return fail(Code.UNSUPPORTED_ALG, "alg does not belong to this COSE message type");
+  if (!reader.atEnd()) return fail(Code.MALFORMED, Detail.BYTES_AFTER_THE_COSE_MESSAGE);
+  if (!m.critUnderstood()) return fail(Code.UNKNOWN_CRITICAL, Detail.CRIT_NAMES_A_HEADER_PARAMETER_NTOK_DOES_NOT_PROC);
+  if (!m.hasAlg) return fail(Code.MALFORMED, Detail.NO_ALG_IN_THE_PROTECTED_HEADER);
+  if (m.algUnknown || messageTypeOf(m.alg) == MessageType.NONE) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_IS_NOT_SUPPORTED);
+  if (messageTypeOf(m.alg) != m.type) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_DOES_NOT_BELONG_TO_THIS_COSE_MESSAGE_TYPE);
 
   const key = m.kidLen >= 0 ? ks.findByKid(m.kidPtr, m.kidLen) : ks.onlyKeyFor(m.alg);
   if (key == null) {
-    if (mode == Mode.VERIFY) return fail(Code.UNKNOWN_KID, m.kidLen >= 0 ? "no key with this kid" : "no kid and no single key for the alg");
+    if (mode == Mode.VERIFY) return fail(Code.UNKNOWN_KID, m.kidLen >= 0 ? Detail.NO_KEY_WITH_THIS_KID : Detail.NO_KID_AND_NO_SINGLE_KEY_FOR_THE_ALG);
     // inspect shows what it can: a MACed or signed payload is readable without its key.
     if (m.type == MessageType.ENCRYPT0) { run.opaque = true; return Code.OK; }
   } else if (key.alg != m.alg) {
     // A key is bound to one algorithm: a token naming another is not tried with it.
-    return fail(Code.ALG_MISMATCH, "token alg differs from the key's alg");
+    return fail(Code.ALG_MISMATCH, Detail.TOKEN_ALG_DIFFERS_FROM_THE_KEY_S_ALG);
   }
 
   run.key = key;
@@ -101,7 +104,7 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
   reader.reset(contentPtr, contentLen);
   if (reader.peekMajor() == Major.TAG) return cwtLayer(contentPtr, contentLen, ks, layer + 1, mode);
   if (!claims.decode(reader, keys)) return failFromReader();
-  if (!reader.atEnd()) return fail(Code.MALFORMED, "bytes after the claims map");
+  if (!reader.atEnd()) return fail(Code.MALFORMED, Detail.BYTES_AFTER_THE_CLAIMS_MAP);
   run.claimsDecoded = true;
   return Code.OK;
 }
@@ -109,7 +112,8 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
 /** Runs header + payload layers; leaves the body's claims decoded on success. */
 function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   run.code = Code.OK;
-  run.detail = "";
+  run.detail = Detail.NONE;
+  run.detailArg = "";
   run.layers = 0;
   run.key = null;
   run.keyset = null;
@@ -119,19 +123,19 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   run.hasHeader = (flags & FLAG_BARE_CWT) == 0;
   run.header.reflect = 0;
   run.header.descriptor = DESCRIPTOR_CWT;
-  if (len < 0 || len > MAX_TOKEN_BYTES) return fail(Code.TOO_LARGE, "token larger than 2048 bytes");
+  if (len < 0 || len > MAX_TOKEN_BYTES) return fail(Code.TOO_LARGE, Detail.TOKEN_LARGER_THAN_2048_BYTES);
   let body = input;
   let bodyLen = len;
   if (run.hasHeader) {
-    if (len < HEADER_LEN) return fail(Code.MALFORMED, "shorter than the 4-byte network-token header");
-    if (!run.header.read(input)) return fail(Code.BAD_HEADER, "reserved reflect type");
+    if (len < HEADER_LEN) return fail(Code.MALFORMED, Detail.SHORTER_THAN_THE_4_BYTE_NETWORK_TOKEN_HEADER);
+    if (!run.header.read(input)) return fail(Code.BAD_HEADER, Detail.RESERVED_REFLECT_TYPE);
     body += HEADER_LEN;
     bodyLen -= HEADER_LEN;
   }
   const cfg = current;
   const d: Descriptor | null = cfg.descriptor(run.header.descriptor);
-  if (d == null) return fail(Code.UNKNOWN_DESCRIPTOR, "no descriptor configured for this id");
-  if (d.format != Format.CWT) return fail(Code.UNSUPPORTED_FORMAT, "JOSE payloads are not supported yet");
+  if (d == null) return fail(Code.UNKNOWN_DESCRIPTOR, Detail.NO_DESCRIPTOR_CONFIGURED_FOR_THIS_ID);
+  if (d.format != Format.CWT) return fail(Code.UNSUPPORTED_FORMAT, Detail.JOSE_PAYLOADS_ARE_NOT_SUPPORTED_YET);
   run.keyset = d.keyset;
   const code = cwtLayer(body, bodyLen, d.keyset, 0, mode);
   run.authentic = code == Code.OK && mode == Mode.VERIFY;
@@ -175,7 +179,7 @@ function writeStatus(w: JsonWriter, code: i32): void {
   w.quotedRaw(codeTextPtr(code), codeTextLength(code));
   if (code != Code.OK) {
     w.key("message");
-    if (run.detail.length > 0) w.asciiString(run.detail);
+    if (run.detail != Detail.NONE) w.detail(run.detail, run.detailArg);
     else w.quotedRaw(codeTextPtr(code, true), codeTextLength(code, true));
   }
 }
@@ -194,10 +198,10 @@ function writeHeader(w: JsonWriter): void {
  */
 export function checkToken(input: usize, len: i32, now: f64, flags: i32, required: u32): i32 {
   let code = decode(len, flags, Mode.VERIFY, input);
-  if (code == Code.OK && !isFinite(now)) code = fail(Code.HOST_ERROR, "the host passed no valid time");
+  if (code == Code.OK && !isFinite(now)) code = fail(Code.HOST_ERROR, Detail.THE_HOST_PASSED_NO_VALID_TIME);
   if (code == Code.OK) {
     code = validateClaims(claims, current, now, required, reader);
-    if (code != Code.OK) fail(code, verdict.detail);
+    if (code != Code.OK) fail(code, verdict.detail, verdict.detailArg);
   }
   return code;
 }

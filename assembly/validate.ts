@@ -6,17 +6,20 @@ import { Claims, Claim, claimName } from "./claims";
 import { Config } from "./config";
 import { CborReader, Major } from "./cbor/reader";
 import { Code } from "./result";
+import { Detail } from "./detail-text";
 
 export class Verdict {
   code: i32 = Code.OK;
-  detail: string = "";
+  detail: Detail = Detail.NONE;
+  detailArg: string = "";
 }
 
 export const verdict = new Verdict();
 
-function reject(code: i32, detail: string): i32 {
+function reject(code: i32, detail: Detail, arg: string = ""): i32 {
   verdict.code = code;
   verdict.detail = detail;
+  verdict.detailArg = arg;
   return code;
 }
 
@@ -66,20 +69,21 @@ function audienceAccepted(c: Claims, cfg: Config, r: CborReader): bool {
  */
 export function validateClaims(c: Claims, cfg: Config, now: f64, required: u32, r: CborReader): i32 {
   verdict.code = Code.OK;
-  verdict.detail = "";
+  verdict.detail = Detail.NONE;
+  verdict.detailArg = "";
   const missing = required & ~c.present;
-  if (missing != 0) return reject(Code.MISSING_CLAIM, "required claim " + claimName(missing & (~missing + 1)) + " is absent");
-  if (isRevoked(c, cfg)) return reject(Code.REVOKED, "token id is revoked");
+  if (missing != 0) return reject(Code.MISSING_CLAIM, Detail.REQUIRED_CLAIM_IS_ABSENT, claimName(missing & (~missing + 1)));
+  if (isRevoked(c, cfg)) return reject(Code.REVOKED, Detail.TOKEN_ID_IS_REVOKED);
   const leeway = cfg.leeway;
   // RFC 8392 §3.1.4: not to be accepted on or after exp.
-  if (c.has(Claim.EXP) && now >= c.exp.value + leeway) return reject(Code.EXPIRED, "token expired");
-  if (c.has(Claim.NBF) && now < c.nbf.value - leeway) return reject(Code.NOT_YET_VALID, "token not valid yet");
-  if (c.has(Claim.IAT) && c.iat.value > now + leeway) return reject(Code.ISSUED_IN_FUTURE, "token issued in the future");
+  if (c.has(Claim.EXP) && now >= c.exp.value + leeway) return reject(Code.EXPIRED, Detail.TOKEN_EXPIRED);
+  if (c.has(Claim.NBF) && now < c.nbf.value - leeway) return reject(Code.NOT_YET_VALID, Detail.TOKEN_NOT_VALID_YET);
+  if (c.has(Claim.IAT) && c.iat.value > now + leeway) return reject(Code.ISSUED_IN_FUTURE, Detail.TOKEN_ISSUED_IN_THE_FUTURE);
   if (cfg.issuers.length > 0 && (!c.has(Claim.ISS) || !textIn(c.issPtr, c.issLen, cfg.issuers))) {
-    return reject(Code.WRONG_ISSUER, "issuer not accepted");
+    return reject(Code.WRONG_ISSUER, Detail.ISSUER_NOT_ACCEPTED);
   }
   if (cfg.audiences.length > 0 && (!c.has(Claim.AUD) || !audienceAccepted(c, cfg, r))) {
-    return reject(Code.WRONG_AUDIENCE, "audience not accepted");
+    return reject(Code.WRONG_AUDIENCE, Detail.AUDIENCE_NOT_ACCEPTED);
   }
   return Code.OK;
 }

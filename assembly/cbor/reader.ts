@@ -10,6 +10,7 @@
 // (see DuplicateKeys), since only claim sets and headers must be checked.
 
 import { Code } from "../result";
+import { Detail } from "../detail-text";
 
 export const enum Major {
   UINT = 0,
@@ -37,7 +38,9 @@ export class CborReader {
   items: i32 = 0;
   /** First failure; once set, every read fails. */
   error: i32 = Code.OK;
-  detail: string = "";
+  detail: Detail = Detail.NONE;
+  /** Fills the detail text's "%" (a claim name); a static literal, never allocated. */
+  detailArg: string = "";
 
   // The head read last.
   major: i32 = 0;
@@ -56,13 +59,15 @@ export class CborReader {
     this.end = ptr + <usize>len;
     this.items = 0;
     this.error = Code.OK;
-    this.detail = "";
+    this.detail = Detail.NONE;
+    this.detailArg = "";
   }
 
-  fail(code: i32, detail: string): bool {
+  fail(code: i32, detail: Detail, arg: string = ""): bool {
     if (this.error == Code.OK) {
       this.error = code;
       this.detail = detail;
+      this.detailArg = arg;
     }
     return false;
   }
@@ -87,8 +92,8 @@ export class CborReader {
    */
   head(): bool {
     if (this.error != Code.OK) return false;
-    if (this.pos >= this.end) return this.fail(Code.MALFORMED, "CBOR item truncated");
-    if (++this.items > MAX_ITEMS) return this.fail(Code.LIMIT_EXCEEDED, "too many CBOR items");
+    if (this.pos >= this.end) return this.fail(Code.MALFORMED, Detail.CBOR_ITEM_TRUNCATED);
+    if (++this.items > MAX_ITEMS) return this.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_CBOR_ITEMS);
     this.start = this.pos;
     const b = <i32>load<u8>(this.pos++);
     const major = b >> 5;
@@ -100,17 +105,17 @@ export class CborReader {
       arg = <u64>info;
     } else if (info <= 27) {
       const n = 1 << (info - 24); // 1, 2, 4 or 8 bytes (RFC 8949 §3)
-      if (<i32>(this.end - this.pos) < n) return this.fail(Code.MALFORMED, "CBOR argument truncated");
+      if (<i32>(this.end - this.pos) < n) return this.fail(Code.MALFORMED, Detail.CBOR_ARGUMENT_TRUNCATED);
       for (let i = 0; i < n; i++) arg = (arg << 8) | <u64>load<u8>(this.pos + i);
       this.pos += n;
     } else if (info == 31) {
-      return this.fail(Code.MALFORMED, "indefinite-length CBOR is not accepted");
+      return this.fail(Code.MALFORMED, Detail.INDEFINITE_LENGTH_CBOR_IS_NOT_ACCEPTED);
     } else {
-      return this.fail(Code.MALFORMED, "reserved CBOR additional information");
+      return this.fail(Code.MALFORMED, Detail.RESERVED_CBOR_ADDITIONAL_INFORMATION);
     }
     this.arg = arg;
     if (major == Major.BYTES || major == Major.TEXT) {
-      if (arg > <u64>(this.end - this.pos)) return this.fail(Code.MALFORMED, "CBOR string longer than the input");
+      if (arg > <u64>(this.end - this.pos)) return this.fail(Code.MALFORMED, Detail.CBOR_STRING_LONGER_THAN_THE_INPUT);
       this.ptr = this.pos;
       this.len = <i32>arg;
       this.pos += <usize>arg;
@@ -119,10 +124,10 @@ export class CborReader {
       // cannot hold is malformed, and rejecting it here bounds every loop.
       const minBytes = major == Major.MAP ? arg << 1 : arg;
       if (arg > <u64>(this.end - this.pos) || minBytes > <u64>(this.end - this.pos)) {
-        return this.fail(Code.MALFORMED, "CBOR container count larger than the input");
+        return this.fail(Code.MALFORMED, Detail.CBOR_CONTAINER_COUNT_LARGER_THAN_THE_INPUT);
       }
     } else if (major == Major.SIMPLE) {
-      if (info == 24 && arg < 32) return this.fail(Code.MALFORMED, "invalid CBOR simple value"); // §3.3
+      if (info == 24 && arg < 32) return this.fail(Code.MALFORMED, Detail.INVALID_CBOR_SIMPLE_VALUE); // §3.3
       if (info == 25) this.float = halfToF64(<u32>arg);
       else if (info == 26) this.float = <f64>reinterpret<f32>(<u32>arg);
       else if (info == 27) this.float = reinterpret<f64>(arg);
@@ -138,7 +143,7 @@ export class CborReader {
   array(): i32 {
     if (!this.head()) return -1;
     if (this.major != Major.ARRAY) {
-      this.fail(Code.MALFORMED, "expected a CBOR array");
+      this.fail(Code.MALFORMED, Detail.EXPECTED_A_CBOR_ARRAY);
       return -1;
     }
     return <i32>this.arg;
@@ -148,7 +153,7 @@ export class CborReader {
   map(): i32 {
     if (!this.head()) return -1;
     if (this.major != Major.MAP) {
-      this.fail(Code.MALFORMED, "expected a CBOR map");
+      this.fail(Code.MALFORMED, Detail.EXPECTED_A_CBOR_MAP);
       return -1;
     }
     return <i32>this.arg;
@@ -157,13 +162,13 @@ export class CborReader {
   /** Reads a byte string into ptr/len. */
   bytes(): bool {
     if (!this.head()) return false;
-    if (this.major != Major.BYTES) return this.fail(Code.MALFORMED, "expected a CBOR byte string");
+    if (this.major != Major.BYTES) return this.fail(Code.MALFORMED, Detail.EXPECTED_A_CBOR_BYTE_STRING);
     return true;
   }
 
   /** Skips one whole item, following at most MAX_DEPTH levels of nesting. */
   skip(depth: i32 = 0): bool {
-    if (depth >= MAX_DEPTH) return this.fail(Code.LIMIT_EXCEEDED, "CBOR nested too deeply");
+    if (depth >= MAX_DEPTH) return this.fail(Code.LIMIT_EXCEEDED, Detail.CBOR_NESTED_TOO_DEEPLY);
     if (!this.head()) return false;
     const major = this.major;
     const n = this.arg;
@@ -215,10 +220,10 @@ export class DuplicateKeys {
     const ptr = major == Major.TEXT || major == Major.BYTES ? r.ptr : 0;
     for (let i = 0; i < this.count; i++) {
       if (unchecked(this.majors[i]) != major || unchecked(this.args[i]) != arg) continue;
-      if (ptr == 0) return r.fail(Code.MALFORMED, "duplicate map key");
-      if (memory.compare(unchecked(this.ptrs[i]), ptr, <usize>arg) == 0) return r.fail(Code.MALFORMED, "duplicate map key");
+      if (ptr == 0) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
+      if (memory.compare(unchecked(this.ptrs[i]), ptr, <usize>arg) == 0) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
     }
-    if (this.count >= DuplicateKeys.CAPACITY) return r.fail(Code.LIMIT_EXCEEDED, "too many map keys");
+    if (this.count >= DuplicateKeys.CAPACITY) return r.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_MAP_KEYS);
     unchecked((this.majors[this.count] = major));
     unchecked((this.args[this.count] = arg));
     unchecked((this.ptrs[this.count] = ptr));

@@ -3,6 +3,7 @@
 
 import { CborReader, DuplicateKeys, Major } from "../cbor/reader";
 import { Code } from "../result";
+import { Detail } from "../detail-text";
 import { MessageType } from "./alg";
 
 /** RFC 8392 §6: the CWT tag that may wrap a COSE message. */
@@ -67,24 +68,24 @@ export class CoseMessage {
       this.cwtTagged = true;
       if (!r.head()) return false;
       // RFC 8392 §6: the CWT tag prefixes a tagged COSE object.
-      if (r.major != Major.TAG) return r.fail(Code.MALFORMED, "CWT tag 61 around an untagged COSE message");
+      if (r.major != Major.TAG) return r.fail(Code.MALFORMED, Detail.CWT_TAG_61_AROUND_AN_UNTAGGED_COSE_MESSAGE);
     }
     if (r.major == Major.TAG) {
       const t = r.arg;
       if (t != MessageType.ENCRYPT0 && t != MessageType.MAC0 && t != MessageType.SIGN1) {
-        return r.fail(Code.UNEXPECTED_TYPE, "tag is not COSE_Encrypt0, COSE_Mac0 or COSE_Sign1");
+        return r.fail(Code.UNEXPECTED_TYPE, Detail.TAG_IS_NOT_COSE_ENCRYPT0_COSE_MAC0_OR_COSE_SIGN1);
       }
       this.type = <MessageType>(<i32>t);
       this.coseTagged = true;
-      if (expect != MessageType.NONE && expect != this.type) return r.fail(Code.UNEXPECTED_TYPE, "message type differs from what the key set expects");
+      if (expect != MessageType.NONE && expect != this.type) return r.fail(Code.UNEXPECTED_TYPE, Detail.MESSAGE_TYPE_DIFFERS_FROM_WHAT_THE_KEY_SET_EXPEC);
       if (!r.head()) return false;
     } else {
-      if (expect == MessageType.NONE) return r.fail(Code.UNEXPECTED_TYPE, "untagged COSE message and the key set does not say which type to expect");
+      if (expect == MessageType.NONE) return r.fail(Code.UNEXPECTED_TYPE, Detail.UNTAGGED_COSE_MESSAGE_AND_THE_KEY_SET_DOES_NOT_S);
       this.type = expect;
     }
-    if (r.major != Major.ARRAY) return r.fail(Code.MALFORMED, "COSE message is not an array");
+    if (r.major != Major.ARRAY) return r.fail(Code.MALFORMED, Detail.COSE_MESSAGE_IS_NOT_AN_ARRAY);
     const n = <i32>r.arg;
-    if (n != (this.type == MessageType.ENCRYPT0 ? 3 : 4)) return r.fail(Code.MALFORMED, "COSE message array has the wrong length");
+    if (n != (this.type == MessageType.ENCRYPT0 ? 3 : 4)) return r.fail(Code.MALFORMED, Detail.COSE_MESSAGE_ARRAY_HAS_THE_WRONG_LENGTH);
 
     // protected: bstr .cbor header_map / bstr .size 0 (RFC 9052 §3)
     if (!r.bytes()) return false;
@@ -97,7 +98,7 @@ export class CoseMessage {
       r.pos = this.protectedPtr;
       r.end = this.protectedPtr + <usize>this.protectedLen;
       const ok = this.headerMap(r, true);
-      if (ok && !r.atEnd()) r.fail(Code.MALFORMED, "bytes after the protected header map");
+      if (ok && !r.atEnd()) r.fail(Code.MALFORMED, Detail.BYTES_AFTER_THE_PROTECTED_HEADER_MAP);
       r.pos = outer;
       r.end = outerEnd;
       if (r.error != Code.OK) return false;
@@ -106,7 +107,7 @@ export class CoseMessage {
 
     // payload / ciphertext: bstr (nil would be detached content, not a token)
     if (!r.head()) return false;
-    if (r.major != Major.BYTES) return r.fail(Code.MALFORMED, "detached or non-bstr COSE payload");
+    if (r.major != Major.BYTES) return r.fail(Code.MALFORMED, Detail.DETACHED_OR_NON_BSTR_COSE_PAYLOAD);
     this.payloadPtr = r.ptr;
     this.payloadLen = r.len;
     if (this.type != MessageType.ENCRYPT0) {
@@ -124,7 +125,7 @@ export class CoseMessage {
     for (let i = 0; i < n; i++) {
       if (!r.head()) return false;
       const major = r.major;
-      if (major != Major.UINT && major != Major.NINT && major != Major.TEXT) return r.fail(Code.MALFORMED, "header label is neither integer nor text");
+      if (major != Major.UINT && major != Major.NINT && major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.HEADER_LABEL_IS_NEITHER_INTEGER_NOR_TEXT);
       if (!this.keys.add(r)) return false;
       const label = r.arg;
       if (major != Major.UINT || label > LABEL_PARTIAL_IV) {
@@ -133,15 +134,15 @@ export class CoseMessage {
       }
       if (label == LABEL_ALG) {
         // RFC 9052 §3.1: alg is integrity-protected; one from the unprotected map is not trusted.
-        if (!isProtected) return r.fail(Code.MALFORMED, "alg must be in the protected header");
+        if (!isProtected) return r.fail(Code.MALFORMED, Detail.ALG_MUST_BE_IN_THE_PROTECTED_HEADER);
         if (!r.head()) return false;
         this.hasAlg = true;
         if (r.major == Major.UINT && r.arg <= 0x7fffffff) this.alg = <i32>r.arg;
         else if (r.major == Major.NINT && r.arg < 0x7fffffff) this.alg = -1 - <i32>r.arg;
         else if (r.major == Major.TEXT || r.major == Major.UINT || r.major == Major.NINT) this.algUnknown = true;
-        else return r.fail(Code.MALFORMED, "alg is neither integer nor text");
+        else return r.fail(Code.MALFORMED, Detail.ALG_IS_NEITHER_INTEGER_NOR_TEXT);
       } else if (label == LABEL_CRIT) {
-        if (!isProtected) return r.fail(Code.MALFORMED, "crit must be in the protected header");
+        if (!isProtected) return r.fail(Code.MALFORMED, Detail.CRIT_MUST_BE_IN_THE_PROTECTED_HEADER);
         if (!this.critArray(r)) return false;
       } else if (label == LABEL_KID) {
         if (!r.bytes()) return false;
@@ -153,11 +154,11 @@ export class CoseMessage {
         this.ivLen = r.len;
       } else if (label == LABEL_PARTIAL_IV) {
         // A Partial IV needs a Base IV from the key (RFC 9052 §3.1); keys here have none.
-        return r.fail(Code.MALFORMED, "Partial IV is not supported");
+        return r.fail(Code.MALFORMED, Detail.PARTIAL_IV_IS_NOT_SUPPORTED);
       } else if (label == LABEL_CONTENT_TYPE) {
         if (!r.head()) return false;
         if (r.major == Major.UINT && r.arg <= 65535) this.contentType = <i64>r.arg;
-        else if (r.major != Major.TEXT) return r.fail(Code.MALFORMED, "content type is neither uint nor text");
+        else if (r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CONTENT_TYPE_IS_NEITHER_UINT_NOR_TEXT);
       } else if (!r.skip(1)) return false;
     }
     return true;
@@ -166,14 +167,14 @@ export class CoseMessage {
   private critArray(r: CborReader): bool {
     const n = r.array();
     if (n < 0) return false;
-    if (n == 0) return r.fail(Code.MALFORMED, "crit must not be empty");
-    if (n > MAX_CRIT) return r.fail(Code.LIMIT_EXCEEDED, "crit lists too many labels");
+    if (n == 0) return r.fail(Code.MALFORMED, Detail.CRIT_MUST_NOT_BE_EMPTY);
+    if (n > MAX_CRIT) return r.fail(Code.LIMIT_EXCEEDED, Detail.CRIT_LISTS_TOO_MANY_LABELS);
     for (let i = 0; i < n; i++) {
       if (!r.head()) return false;
       if (r.major == Major.UINT) this.crit[i] = <i64>r.arg;
       else if (r.major == Major.NINT) this.crit[i] = -1 - <i64>r.arg;
       else if (r.major == Major.TEXT) this.crit[i] = i64.MIN_VALUE; // text labels: none understood
-      else return r.fail(Code.MALFORMED, "crit label is neither integer nor text");
+      else return r.fail(Code.MALFORMED, Detail.CRIT_LABEL_IS_NEITHER_INTEGER_NOR_TEXT);
     }
     this.critCount = n;
     return true;

@@ -2,6 +2,7 @@
 // formats results, so every host prints byte-identical JSON.
 
 import { writeIp, IP_TEXT_MAX } from "../util/ip";
+import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 
 const HEX = "0123456789abcdef";
 /**
@@ -61,6 +62,20 @@ export class JsonWriter {
     if (!this.room(len)) return;
     memory.copy(this.pos, ptr, len);
     this.pos += len;
+  }
+
+  /** A detail text, quoted, its "%" replaced by `arg` (ASCII, needs no escaping). */
+  detail(d: Detail, arg: string): void {
+    if (<i32>d <= 0 || <i32>d >= DETAIL_COUNT) return;
+    const start = <i32>load<u16>(DETAIL_OFFSETS + (<usize>d << 1));
+    const end = <i32>load<u16>(DETAIL_OFFSETS + (<usize>d << 1) + 2);
+    this.byte(0x22);
+    for (let i = start; i < end; i++) {
+      const c = <i32>load<u8>(DETAIL_TEXT + <usize>i);
+      if (c == 0x25) this.ascii(arg);
+      else this.byte(c);
+    }
+    this.byte(0x22);
   }
 
   /** Bytes that need no escaping (result-code texts), quoted. */
