@@ -6,7 +6,7 @@ import { coseMessage, encodeCbor, type Jwk } from '../../src/issuer/index.js';
 import { Verifier } from '../../src/host/verifier.js';
 
 const key: Jwk = { kty: 'oct', kid: 'a', alg: 'HMAC 256/64', k: Buffer.alloc(32, 7).toString('base64url') };
-const mac0 = (claims: Map<number, unknown>) => coseMessage(encodeCbor(claims as never), key, { coseTag: true });
+const mac0 = (claims: Map<number, unknown>) => coseMessage(encodeCbor(claims as never), key, { coseTag: true, kidInProtected: false });
 
 test('a claim of the wrong type is named in the message', async () => {
   const v = await Verifier.open({ keysets: { default: { keys: [key] } } });
