@@ -1,0 +1,127 @@
+// The board builds (boards/build-board.sh: static, musl, cross-compiled) run
+// under qemu-user and must answer exactly as the native build/ntokd does:
+// same stdout byte for byte, same exit code, for every vector of
+// test/vectors/cwt.json and cose.json (and a few malformed inputs). On
+// big-endian MIPS (ath79) this is the check that the host never reads wasm
+// linear memory (little-endian everywhere) through a native pointer; on the
+// soft-float MIPS boards qemu emulates a CPU without an FPU.
+//
+// `npm run test:boards` builds build/ntokd and every board, then runs this
+// file. A board that has not been built is reported as skipped.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository: the first directory above `from` with ntok's package.json. */
+function findRepo(from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ntok') return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+const REPO = findRepo(dirname(fileURLToPath(import.meta.url))) ?? findRepo(process.cwd());
+if (REPO === undefined) throw new Error('boards: cannot find the ntok repository (package.json named ntok)');
+const NATIVE = join(REPO, 'build/ntokd');
+
+interface Profile {
+  name: string;
+  toolchain: { triple: string; qemu?: string; endianness: string; float_abi: string };
+}
+
+/**
+ * qemu's CPU for a profile. Soft-float MIPS boards run on a 24Kc, which has
+ * no FPU: a floating-point instruction is SIGILL there, as on an OpenWrt
+ * kernel built without the FPU emulator (its default), so the check also
+ * proves the binary is really soft-float.
+ */
+function qemuCpu(p: Profile): string[] {
+  return p.toolchain.triple.startsWith('mips') && p.toolchain.float_abi === 'soft' ? ['-cpu', '24Kc'] : [];
+}
+
+interface Vector {
+  name: string;
+  token: string;
+  cwt: boolean;
+  now: number;
+  keys: unknown[];
+}
+
+const profiles: Profile[] = readdirSync(join(REPO, 'boards'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(REPO, 'boards', f), 'utf8')) as Profile);
+
+const vectors: Vector[] = ['cwt.json', 'cose.json'].flatMap(
+  (f) => JSON.parse(readFileSync(join(REPO, 'test/vectors', f), 'utf8')) as Vector[],
+);
+
+const dir = mkdtempSync(join(tmpdir(), 'ntok-boards-'));
+let files = 0;
+function file(content: string | Uint8Array): string {
+  const path = join(dir, `f${files++}`);
+  writeFileSync(path, content);
+  return path;
+}
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+function run(cmd: string, args: string[]): Run {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Argument lists: every vector, then inputs the core must refuse. */
+const cases: { name: string; args: string[] }[] = vectors.map((v) => ({
+  name: v.name,
+  args: [v.token, '--keys', file(JSON.stringify({ keys: v.keys })), '--now', String(v.now), ...(v.cwt ? ['--cwt'] : []), '--json'],
+}));
+const mac0 = vectors.find((v) => v.name === 'rfc8392-a4-mac0');
+if (mac0) {
+  const keys = file(JSON.stringify({ keys: mac0.keys }));
+  cases.push(
+    { name: 'malformed bytes', args: ['00000002ff', '--keys', keys, '--json'] },
+    { name: 'a token of 2049 bytes', args: ['00000002' + '00'.repeat(2045), '--keys', keys, '--json'] },
+    { name: 'a token larger than the input buffer', args: [`@${file(new Uint8Array(70_000).fill(0xd2))}`, '--keys', keys, '--json'] },
+    { name: 'a revoked cti', args: [mac0.token, '--keys', keys, '--now', String(mac0.now), '--revoked', 'h:0B71', '--json'] },
+  );
+}
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+for (const p of profiles) {
+  const bin = join(REPO, 'build/boards', p.name, 'ntokd');
+  const built = existsSync(bin);
+  const native = p.toolchain.qemu === undefined;
+  const label = `board ${p.name} (${p.toolchain.triple}, ${p.toolchain.endianness}-endian, ${p.toolchain.float_abi}-float${native ? '' : `, ${[p.toolchain.qemu, ...qemuCpu(p)].join(' ')}`})`;
+
+  test(label, { skip: built ? false : `not built: npm run build:board -- ${p.name}` }, async (t) => {
+    assert.ok(existsSync(NATIVE), 'build/ntokd is missing: npm run build:host');
+    const wasm = join(REPO, 'build/boards', p.name, 'ntok.wasm');
+    assert.equal(
+      sha256(wasm),
+      sha256(join(REPO, 'build/ntok.wasm')),
+      `build/boards/${p.name}/ntok.wasm is not build/ntok.wasm: rebuild the board (npm run build:board -- ${p.name})`,
+    );
+    const board = (args: string[]): Run => (native ? run(bin, ['verify', ...args]) : run(p.toolchain.qemu!, [...qemuCpu(p), bin, 'verify', ...args]));
+    for (const c of cases) {
+      await t.test(c.name, () => {
+        const a = run(NATIVE, ['verify', ...c.args]);
+        const b = board(c.args);
+        assert.equal(b.out, a.out, `stdout differs\n  native: ${a.out}\n  ${p.name}: ${b.out}\n  ${p.name} stderr: ${b.err}`);
+        assert.equal(b.code, a.code, `exit code differs (native ${a.code}, ${p.name} ${b.code})\n  ${p.name} stderr: ${b.err}`);
+      });
+    }
+  });
+}
