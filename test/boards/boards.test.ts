@@ -10,24 +10,11 @@
 // file. A board that has not been built is reported as skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, Scratch, type Run } from '../support/host-runs.js';
 
-/** The repository: the first directory above `from` with ntok's package.json. */
-function findRepo(from: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ntok') return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-const REPO = findRepo(dirname(fileURLToPath(import.meta.url))) ?? findRepo(process.cwd());
-if (REPO === undefined) throw new Error('boards: cannot find the ntok repository (package.json named ntok)');
 const NATIVE = join(REPO, 'build/ntokd');
 
 interface Profile {
@@ -58,29 +45,14 @@ const profiles: Profile[] = readdirSync(join(REPO, 'boards'))
   .sort()
   .map((f) => JSON.parse(readFileSync(join(REPO, 'boards', f), 'utf8')) as Profile);
 
+const scratch = new Scratch('ntok-boards-');
+const file = (content: string | Uint8Array): string => scratch.file(content);
+const run = (cmd: string, args: string[]): Run => scratch.run(cmd, args);
+
 const vectors: Vector[] = ['cwt.json', 'cose.json'].flatMap(
   (f) => JSON.parse(readFileSync(join(REPO, 'test/vectors', f), 'utf8')) as Vector[],
 );
 
-const dir = mkdtempSync(join(tmpdir(), 'ntok-boards-'));
-let files = 0;
-function file(content: string | Uint8Array): string {
-  const path = join(dir, `f${files++}`);
-  writeFileSync(path, content);
-  return path;
-}
-
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-function run(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir, timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** Argument lists: every vector, then inputs the core must refuse. */
 const cases: { name: string; args: string[] }[] = vectors.map((v) => ({

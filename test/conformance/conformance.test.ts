@@ -7,25 +7,13 @@
 // builds it, then runs this file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { REPO, Scratch, type Run } from '../support/host-runs.js';
 
-/** The repository: the first directory above `from` with ntok's package.json. */
-function findRepo(from: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ntok') return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
 
-const REPO = findRepo(dirname(fileURLToPath(import.meta.url))) ?? findRepo(process.cwd());
-if (REPO === undefined) throw new Error('conformance: cannot find the ntok repository (package.json named ntok)');
 const CLI = join(REPO, 'dist/src/cli/ntok.js');
 const NTOKD = join(REPO, 'build/ntokd');
 const WASM = join(REPO, 'build/ntok.wasm');
@@ -36,25 +24,11 @@ const WASM = join(REPO, 'build/ntok.wasm');
  */
 const MEMCHECK = process.env.NTOKD_MEMCHECK === '1';
 
-const dir = mkdtempSync(join(tmpdir(), 'ntok-conformance-'));
-let files = 0;
+const scratch = new Scratch('ntok-conformance-');
+const dir = scratch.dir;
+const file = (content: string | Uint8Array): string => scratch.file(content);
+const run = (cmd: string, args: string[]): Run => scratch.run(cmd, args);
 
-function file(content: string | Uint8Array): string {
-  const path = join(dir, `f${files++}`);
-  writeFileSync(path, content);
-  return path;
-}
-
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-function run(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 const ts = (args: string[]): Run => run(process.execPath, [CLI, 'verify', ...args]);
 function ntokd(args: string[]): Run {
