@@ -7,6 +7,7 @@ import { decodeBase64url, hexToBytes } from "./util/encoding";
 import { algFromName, messageTypeOf, MessageType, ALG_ES256, ALG_EDDSA, ALG_A128GCM, ALG_AES_CCM_16_64_128 } from "./cose/alg";
 import { claimBit } from "./claims";
 import { keyImport, keyFree } from "./host";
+import { GatewayConfig, GatewayConfigParser } from "./policy/gateway-config";
 
 export const MAX_KEYS_PER_SET: i32 = 64;
 export const MAX_KEYSETS: i32 = 16;
@@ -65,6 +66,8 @@ export class Config {
   revoked: Set<string> = new Set<string>();
   descriptors: Descriptor[] = [];
   keysets: KeySet[] = [];
+  /** The packet path's policy ("services", "gateway"). */
+  gateway: GatewayConfig = new GatewayConfig();
 
   descriptor(id: u32): Descriptor | null {
     for (let i = 0; i < this.descriptors.length; i++) if (this.descriptors[i].id == id) return this.descriptors[i];
@@ -145,7 +148,7 @@ export class ConfigParser {
 
   private parseRoot(root: JsonValue): bool {
     const c = this.config;
-    if (!this.onlyMembers(root, ["leeway", "require", "issuers", "audiences", "revoked", "descriptors", "keysets", "comment"], "the configuration")) return false;
+    if (!this.onlyMembers(root, ["leeway", "require", "issuers", "audiences", "revoked", "descriptors", "keysets", "services", "gateway", "comment"], "the configuration")) return false;
     const leeway = root.get("leeway");
     if (leeway != null) {
       if (leeway.type != JsonType.NUMBER || leeway.num < 0 || leeway.num > 86400) return this.bad("leeway must be a number of seconds from 0 to 86400");
@@ -171,6 +174,8 @@ export class ConfigParser {
         if (!this.parseKeySet(keysets.keys[i], keysets.items[i])) return false;
       }
     }
+    const gateway = new GatewayConfigParser();
+    if (!gateway.parse(root, c.gateway)) return this.bad(gateway.error);
     const descriptors = root.get("descriptors");
     if (descriptors == null) {
       c.addDefaultDescriptor();

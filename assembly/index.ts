@@ -2,9 +2,10 @@
 // codes out; the work is in token.ts and config.ts.
 
 import { Code, codeTextPtr, codeTextLength } from "./result";
-import { ConfigParser, setCurrent } from "./config";
+import { ConfigParser, setCurrent, current } from "./config";
 import { verifyToken, inspectToken } from "./token";
 import { out } from "./json/writer";
+import { Gateway, Verdict, VERDICT_VERIFIED } from "./gateway/gateway";
 
 const INPUT_CAPACITY: i32 = 65536;
 const INPUT: usize = memory.data(INPUT_CAPACITY);
@@ -65,6 +66,8 @@ export function configure(len: i32): i32 {
     out.string(parser.error.length > 0 ? parser.error : "configuration larger than the input buffer");
   } else {
     setCurrent(cfg);
+    // Live flows survive a reload (docs/abi.md); cached token verdicts do not.
+    if (gateway != null) gateway!.reconfigure(cfg.gateway);
     out.key("ok");
     out.bool(true);
     out.key("code");
@@ -73,6 +76,8 @@ export function configure(len: i32): i32 {
     out.int(cfg.keysets.length);
     out.key("descriptors");
     out.int(cfg.descriptors.length);
+    out.key("services");
+    out.int(cfg.gateway.services.length - 1);
   }
   out.close();
   __collect();
@@ -106,5 +111,111 @@ export function result_name(code: i32): i32 {
 export function result_message(code: i32): i32 {
   out.reset();
   out.raw(codeTextPtr(code, true), codeTextLength(code, true));
+  return out.length;
+}
+
+// ---- The packet path (docs/abi.md, "Packets").
+
+/**
+ * Created at the first process(), not at configure(): a host that only
+ * verifies tokens (ntokd verify, the CLI) never pays for the flow table.
+ */
+let gateway: Gateway | null = null;
+
+function gatewayInForce(): Gateway {
+  let g = gateway;
+  if (g == null) {
+    g = new Gateway(current.gateway);
+    gateway = g;
+  }
+  return g;
+}
+
+// The verdict of the last process(), as eight little-endian i32 at verdict_ptr().
+const VERDICT: usize = memory.data(32);
+const V_ACTION = 0;
+const V_CODE = 4;
+const V_MARK = 8;
+const V_DSCP = 12;
+const V_FLOW = 16;
+const V_SERVICE = 20;
+const V_FLAGS = 24;
+const V_LENGTH = 28;
+
+export function verdict_ptr(): usize {
+  return VERDICT;
+}
+
+let verificationsSinceCollect: i32 = 0;
+
+/**
+ * Runs the packet in the first `len` bytes of the input buffer (a frame of
+ * pcap link type `link`; 101 = raw IP as NFQUEUE gives it) through the
+ * packet path. The packet may be rewritten in place (DSCP) or grow (tagging,
+ * up to the configured MTU); the verdict at verdict_ptr() says what to do
+ * with it and how long it now is. Returns the verdict's result code.
+ */
+export function process(len: i32, link: i32, direction: i32, now: f64): i32 {
+  const v: Verdict = gatewayInForce().process(INPUT, inputFits(len) ? len : 0, link, direction, now, INPUT_CAPACITY);
+  store<i32>(VERDICT + V_ACTION, v.action);
+  store<i32>(VERDICT + V_CODE, v.code);
+  store<u32>(VERDICT + V_MARK, v.mark);
+  store<i32>(VERDICT + V_DSCP, v.dscp);
+  store<i32>(VERDICT + V_FLOW, v.flow);
+  store<i32>(VERDICT + V_SERVICE, v.service);
+  store<u32>(VERDICT + V_FLAGS, v.flags);
+  store<i32>(VERDICT + V_LENGTH, v.length);
+  // Only token checks leave garbage (number text, revocation keys): the fast path allocates nothing.
+  if ((v.flags & VERDICT_VERIFIED) != 0 && ++verificationsSinceCollect >= COLLECT_EVERY) {
+    verificationsSinceCollect = 0;
+    __collect();
+  }
+  return v.code;
+}
+
+/**
+ * Writes flow `flow`'s name, origin first: `udp 10.0.0.2:5000 >
+ * 10.0.0.1:3478`, `tcp [2001:db8::2]:40000 > [2001:db8::1]:443`,
+ * `proto 47 10.0.0.2 > 10.0.0.1`. Returns its length; 0 for no such flow.
+ */
+export function flow_name(flow: i32): i32 {
+  out.reset();
+  const g = gateway;
+  if (g == null || flow < 0 || flow >= g.flows.capacity || !g.flows.isUsed(flow)) return 0;
+  const t = g.flows;
+  const proto = t.proto(flow);
+  if (proto == 17) out.ascii("udp");
+  else if (proto == 6) out.ascii("tcp");
+  else if (proto == 1) out.ascii("icmp");
+  else if (proto == 58) out.ascii("ipv6-icmp");
+  else {
+    out.ascii("proto ");
+    out.uint(<u64>proto);
+  }
+  const ports = proto == 6 || proto == 17;
+  endpoint(t.originAddress(flow), t.addressLength(flow), ports ? t.originPort(flow) : -1);
+  out.ascii(" >");
+  endpoint(t.peerAddress(flow), t.addressLength(flow), ports ? t.peerPort(flow) : -1);
+  return out.length;
+}
+
+function endpoint(addr: usize, len: i32, port: i32): void {
+  out.byte(0x20);
+  const bracket = len == 16 && port >= 0;
+  if (bracket) out.byte(0x5b);
+  out.address(addr, len);
+  if (bracket) out.byte(0x5d);
+  if (port >= 0) {
+    out.byte(0x3a);
+    out.uint(<u64>port);
+  }
+}
+
+/** Writes the name of service index `service` (a verdict's); returns its length, 0 for none. */
+export function service_name(service: i32): i32 {
+  out.reset();
+  const services = current.gateway.services;
+  if (service <= 0 || service >= services.length) return 0;
+  out.ascii(services[service].name);
   return out.length;
 }

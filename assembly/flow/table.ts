@@ -350,6 +350,25 @@ export class FlowTable {
     return e + ((load<u8>(e + S_FLAGS) & FLAG_ORIGIN_IS_B) != 0 ? K_B : K_A);
   }
 
+  /** The other endpoint's address of entry i. */
+  peerAddress(i: i32): usize {
+    const e = this.at(i);
+    return e + ((load<u8>(e + S_FLAGS) & FLAG_ORIGIN_IS_B) != 0 ? K_A : K_B);
+  }
+
+  originPort(i: i32): i32 {
+    const e = this.at(i);
+    return <i32>load<u16>(e + ((load<u8>(e + S_FLAGS) & FLAG_ORIGIN_IS_B) != 0 ? K_PORT_B : K_PORT_A));
+  }
+
+  peerPort(i: i32): i32 {
+    const e = this.at(i);
+    return <i32>load<u16>(e + ((load<u8>(e + S_FLAGS) & FLAG_ORIGIN_IS_B) != 0 ? K_PORT_A : K_PORT_B));
+  }
+
+  proto(i: i32): i32 { return <i32>load<u8>(this.at(i) + K_PROTO); }
+  addressLength(i: i32): i32 { return (this.flags(i) & FLAG_IPV6) != 0 ? 16 : 4; }
+
   /** The used entry after `i` (-1 to start), or -1: a walk for status and revocation. */
   next(i: i32): i32 {
     for (let j = i + 1; j < this.capacity; j++) if (this.isUsed(j)) return j;

@@ -72,7 +72,7 @@ export class Verdict {
   action: Action = Action.ACCEPT;
   code: i32 = Code.OK;
   mark: u32 = 0;
-  /** DSCP the packet now carries when it was rewritten, else -1. */
+  /** DSCP the packet carries after the call (VERDICT_REWRITTEN: changed by it); -1 when it did not parse. */
   dscp: i32 = -1;
   flow: i32 = -1;
   service: i32 = 0;
@@ -174,6 +174,7 @@ export class Gateway {
       this.counters.badPackets++;
       return v;
     }
+    v.dscp = p.dscp();
     const flows = this.flows;
     flows.expire(now, this.config.idleTimeout, AGING_PER_PACKET);
     // Later fragments carry no ports: they cannot be matched to a flow.
@@ -291,7 +292,7 @@ export class Gateway {
       }
       this.counters.verifications++;
       v.flags |= VERDICT_VERIFIED;
-      let code = checkToken(ptr, len, now, 0, this.config.required);
+      let code = checkToken(ptr, len, now, 0, this.config.required | current.required);
       const claims = tokenClaims();
       let service = 0;
       if (code == Code.OK) {

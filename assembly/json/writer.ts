@@ -164,6 +164,11 @@ export class JsonWriter {
     this.byte(0x22);
   }
 
+  /** An IP address as text, unquoted. */
+  address(ptr: usize, len: i32): void {
+    if (this.room(IP_TEXT_MAX)) this.pos += writeIp(ptr, len, this.pos);
+  }
+
   ip(ptr: usize, len: i32, prefix: i32): void {
     if (!this.room(IP_TEXT_MAX + 2)) return;
     this.byte(0x22);

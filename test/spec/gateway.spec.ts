@@ -138,7 +138,8 @@ describe("Gateway: flows without a valid token", () => {
     const g = gateway();
     run(g, V.stunExpired);
     expect<i32>(g.verdict.code).toBe(Code.EXPIRED);
-    expect<i32>(g.verdict.dscp).toBe(-1);
+    expect<i32>(g.verdict.dscp).toBe(0);
+    expect<u32>(g.verdict.flags & VERDICT_REWRITTEN).toBe(0);
   });
 
   it("rejects a revoked token", () => {
@@ -164,7 +165,8 @@ describe("Gateway: flows without a valid token", () => {
     run(g, V.stunNoToken);
     expect<i32>(g.verdict.code).toBe(Code.NO_TOKEN);
     expect<u32>(g.verdict.mark).toBe(1);
-    expect<i32>(g.verdict.dscp).toBe(-1);
+    expect<i32>(g.verdict.dscp).toBe(0);
+    expect<u32>(g.verdict.flags & VERDICT_REWRITTEN).toBe(0);
   });
 
   it("washes a premium DSCP from a flow without a token, keeping ECN", () => {
