@@ -219,3 +219,56 @@ export function service_name(service: i32): i32 {
   out.ascii(services[service].name);
   return out.length;
 }
+
+/**
+ * Writes the packet path's counters as JSON: what a user or an operator
+ * checks to see that tokens are found and flows marked. Zeros before the
+ * first process().
+ */
+export function status(): i32 {
+  out.reset();
+  out.open();
+  const g = gatewayInForce();
+  const c = g.counters;
+  const t = g.flows;
+  out.key("packets"); out.uint(c.packets);
+  out.key("bad_packets"); out.uint(c.badPackets);
+  out.key("fast_path"); out.uint(c.fastPath);
+  out.key("verifications"); out.uint(c.verifications);
+  out.key("cache_hits"); out.uint(c.cacheHits);
+  out.key("rate_limited"); out.uint(c.rateLimited);
+  out.key("rewritten"); out.uint(c.rewritten);
+  out.key("washed"); out.uint(c.washed);
+  out.key("dropped"); out.uint(c.dropped);
+  out.key("lost_at_expiry"); out.uint(c.lostAtExpiry);
+  out.key("tagged"); out.uint(c.tagged);
+  out.key("tag_too_large"); out.uint(c.tagTooLarge);
+  out.key("flows");
+  out.open();
+  out.key("capacity"); out.int(t.capacity);
+  out.key("active"); out.int(t.count);
+  out.key("bytes"); out.int(t.footprint);
+  out.key("inserts"); out.uint(t.counters.inserts);
+  out.key("evictions"); out.uint(t.counters.evictions);
+  out.key("expirations"); out.uint(t.counters.expirations);
+  out.close();
+  out.key("token_cache");
+  out.open();
+  out.key("entries"); out.int(g.cache.count);
+  out.key("capacity"); out.int(g.cache.slots);
+  out.close();
+  // Decisions by result code, for the codes that occurred.
+  out.key("decisions");
+  out.open();
+  for (let code = 0; code < 64; code++) {
+    const n = unchecked(c.decisions[code]);
+    if (n == 0) continue;
+    out.element();
+    out.quotedRaw(codeTextPtr(code), codeTextLength(code));
+    out.byte(0x3a);
+    out.uint(n);
+  }
+  out.close();
+  out.close();
+  return out.length;
+}
