@@ -211,12 +211,13 @@ function endpoint(addr: usize, len: i32, port: i32): void {
   }
 }
 
-/** Writes the name of service index `service` (a verdict's); returns its length, 0 for none. */
+/** Writes the name of service index `service` (a verdict's) as a JSON string; returns its length, 0 for none. */
 export function service_name(service: i32): i32 {
   out.reset();
   const services = current.gateway.services;
   if (service <= 0 || service >= services.length) return 0;
-  out.ascii(services[service].name);
+  out.string(services[service].name);
+  collectSometimes(); // the name's UTF-8 copy
   return out.length;
 }
 

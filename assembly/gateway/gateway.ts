@@ -203,6 +203,10 @@ export class Gateway {
     else this.decide(i, now);
     this.apply(i);
     if ((v.flags & VERDICT_DECIDED) != 0) unchecked(this.counters.decisions[v.code & 63]++);
+    // Without a direction from the host, gateway.lan tells: a packet from the LAN goes upstream.
+    if (direction == PacketDirection.UNKNOWN && this.config.lan.length > 0) {
+      direction = anyPrefixMatches(this.config.lan, p.src, p.addrLen) ? PacketDirection.UPSTREAM : PacketDirection.DOWNSTREAM;
+    }
     if (direction != PacketDirection.DOWNSTREAM && v.action == Action.ACCEPT && this.config.tagging.length > 0) {
       this.tag(i, capacity > len ? capacity : len);
     }

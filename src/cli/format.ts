@@ -1,6 +1,8 @@
 // Human-readable output of the CLI. The facts all come from the core's JSON;
 // this only lays them out.
 import { algName } from '../issuer/index.js';
+import type { GatewayStatus } from '../host/gateway.js';
+import type { FlowSummary } from '../replay.js';
 
 interface Result {
   ok: boolean;
@@ -66,5 +68,20 @@ export function describeInspection(r: Result & { header: { present: boolean; des
   });
   if (r.encrypted) lines.push('  claims  encrypted (no configured key for this kid)');
   if (r.claims) lines.push('  claims', claimLines(r.claims));
+  return lines.join('\n') + '\n';
+}
+
+/** The flow table of `ntok replay` / `ntok tag`: one line per flow, then the counters that matter. */
+export function describeFlows(flows: FlowSummary[], status: GatewayStatus, packets: number, dropped: number, out?: string): string {
+  const rows = flows.map((f) => [f.flow ?? '(no flow)', String(f.packets), f.service ?? '-', f.dscp === null ? '-' : String(f.dscp), f.code]);
+  const head = ['flow', 'packets', 'service', 'dscp', 'code'];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 1 || i === 3 ? c.padStart(width[i]) : c.padEnd(width[i]))).join('  ').trimEnd();
+  const lines = [line(head), ...rows.map(line)];
+  lines.push('');
+  lines.push(`${packets} packets, ${flows.filter((f) => f.flow !== null).length} flows: ${status.verifications} tokens verified, ` +
+    `${status.cache_hits} cache hits, ${status.rewritten} rewritten, ${status.washed} washed, ${dropped} dropped, ` +
+    `${status.tagged} tagged, ${status.tag_too_large} too large to tag, ${status.rate_limited} rate-limited`);
+  if (out) lines.push(`wrote ${out}`);
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `ntok` command line: keygen, issue, inspect, verify. Verification and
-// inspection run in ntok.wasm through the Verifier; this file parses
-// arguments, reads files and prints.
+// The `ntok` command line: keygen, issue, inspect, verify, replay, tag.
+// Verification, inspection and the packet path run in ntok.wasm (Verifier,
+// Gateway); this file parses arguments, reads files and prints.
 //
 // Exit codes: 0 ok, 1 a rejected token (including unparseable bytes),
 // 2 bad usage or an unreadable file.
@@ -9,7 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Verifier, NtokError } from '../host/verifier.js';
 import { keygen, mintToken, type Jwk, type NetworkClaims, IssuerError } from '../issuer/index.js';
-import { describeResult, describeInspection } from './format.js';
+import { Gateway, Direction } from '../host/gateway.js';
+import { readCapture, CaptureError } from '../pcap/index.js';
+import { replay } from '../replay.js';
+import { describeResult, describeInspection, describeFlows } from './format.js';
 
 const EXIT_OK = 0;
 const EXIT_REJECTED = 1;
@@ -25,6 +28,8 @@ const USAGE = `usage:
   ntok verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]
              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...
              [--config <config.json>]
+  ntok replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json]
+  ntok tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json]
 algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM`;
 
 class UsageError extends Error {}
@@ -265,6 +270,43 @@ async function cmdInspect(args: string[]): Promise<number> {
   return result.ok ? EXIT_OK : EXIT_REJECTED;
 }
 
+/**
+ * replay: the capture through the packet path, one summary per flow. tag:
+ * the same with every packet taken as upstream (from the LAN), so the
+ * configuration's tagging rules attach tokens.
+ */
+async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
+  const { values, positionals } = parse(args, {
+    config: { type: 'string' }, out: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const name = tagging ? 'tag' : 'replay';
+  if (positionals.length !== 1) usage(`${name} takes one capture file`);
+  if (!values.config) usage(`${name} needs --config`);
+  if (tagging && !values.out) usage('tag needs --out');
+  let capture;
+  try {
+    capture = readCapture(readFileSync(positionals[0]));
+  } catch (e) {
+    if (e instanceof CaptureError || (e as NodeJS.ErrnoException).code !== undefined) usage(`${positionals[0]}: ${(e as Error).message}`);
+    throw e;
+  }
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.open(readText(values.config as string));
+  } catch (e) {
+    if (e instanceof NtokError) usage(`configuration: ${e.message}`);
+    throw e;
+  }
+  const result = replay(gateway, capture, {
+    now: numberOption(values.now as string | undefined, 'now'),
+    direction: tagging ? Direction.Upstream : Direction.Unknown,
+  });
+  if (values.out) writeFileSync(values.out as string, result.output);
+  if (values.json) process.stdout.write(result.json + '\n');
+  else process.stdout.write(describeFlows(result.flows, gateway.status(), capture.packets.length, result.dropped, values.out as string | undefined));
+  return EXIT_OK;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -273,6 +315,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'issue': return cmdIssue(rest);
       case 'verify': return await cmdVerify(rest);
       case 'inspect': return await cmdInspect(rest);
+      case 'replay': return await cmdReplay(rest, false);
+      case 'tag': return await cmdReplay(rest, true);
       case '-h': case '--help': case 'help':
         process.stdout.write(USAGE + '\n');
         return EXIT_OK;

@@ -15,6 +15,11 @@ export interface CoreExports {
   inspect(len: number, flags: number): number;
   result_name(code: number): number;
   result_message(code: number): number;
+  process(len: number, link: number, direction: number, now: number): number;
+  verdict_ptr(): number;
+  flow_name(flow: number): number;
+  service_name(service: number): number;
+  status(): number;
 }
 
 export const ABI_VERSION = 1;
