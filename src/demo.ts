@@ -1,14 +1,18 @@
 // The main job (`npm run demo`): an operator mints a user's low-latency
 // token, inspects it, verifies it in the wasm core, and shows a tampered, an
-// expired and a revoked copy rejected with their result codes. Every step
-// runs the real `ntok` CLI, as a user would.
+// expired and a revoked copy rejected with their result codes. Then the
+// gateway's side: real traffic between network namespaces (the Linux stack,
+// captured with tcpdump) goes through the packet path with `ntok replay`,
+// which prints the flow table with each decision, and tshark shows the DSCP
+// the gateway set. Every step runs the real tools, as a user would.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('./cli/ntok.js', import.meta.url));
+const MAKE_CAPTURES = fileURLToPath(new URL('../../test/netns/make-captures.sh', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ntok-demo-'));
 const keys = 'operator-keys.json'; // relative: every step runs inside `dir`
 let failures = 0;
@@ -28,6 +32,119 @@ function ntok(args: string[], expectExit: number): string {
 
 function step(title: string): void {
   console.log(`\n=== ${title}`);
+}
+
+/** Runs a tool other than ntok, printing its output; returns stdout, or null when it failed. */
+function tool(cmd: string, args: string[], show = true): string | null {
+  console.log(`\n$ ${cmd} ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir, maxBuffer: 64 << 20 });
+  if (r.error || r.status !== 0) {
+    console.log(`  FAILED: ${r.error?.message ?? r.stderr.trim()}`);
+    failures++;
+    return null;
+  }
+  if (show && r.stdout.trim()) console.log(r.stdout.trimEnd().split('\n').map((l) => '  ' + l).join('\n'));
+  return r.stdout;
+}
+
+/** The flows of the demo capture and the decision the gateway must reach for each. */
+interface DemoFlow {
+  name: string;
+  what: string;
+  manifest: Record<string, unknown>;
+  code: string;
+  dscp: number;
+}
+
+function gatewayDemo(now: number): void {
+  step('9. The gateway\'s policy: low-latency (service 1) gets EF (DSCP 46); the sensor fleet (service 7) AF21; unauthenticated EF/AF4x is washed to 0');
+  const phone = '192.0.2.1'; // the client namespace of test/netns/make-captures.sh
+  const sensor = '2001:db8::1';
+  const mint = (args: string[]) => ntok(['issue', '--key', keys, ...args], 0);
+  const call = mint(['--exp', '+3600', '--srv', '1', '--bip', phone, '--reflect', '1']);
+  const fleet = mint(['--exp', '+3600', '--srv', '7', '--bip', `${sensor}/64`]);
+  const expired = mint(['--exp', String(now - 600), '--srv', '1', '--bip', phone]);
+  // The last byte of the MAC flipped: a token someone tried to make up.
+  const forged = call.slice(0, -2) + (parseInt(call.slice(-2), 16) ^ 1).toString(16).padStart(2, '0');
+  const config = {
+    keysets: { default: { keys: (JSON.parse(readFileSync(join(dir, keys), 'utf8')) as { keys: unknown[] }).keys } },
+    services: [
+      { name: 'low-latency', id: 1, dscp: 46 },
+      { name: 'sensor-fleet', id: 7, dscp: 18 },
+    ],
+    gateway: { wash: { dscp: [46, 34, 36, 38], to: 0 } },
+  };
+  writeFileSync(join(dir, 'gateway.json'), JSON.stringify(config, null, 2));
+  console.log('  (gateway.json: the operator key, two services, washing)');
+
+  const flows: DemoFlow[] = [
+    { name: 'video-call', what: 'a video call: the first STUN request carries the user\'s token (reflect type 1), media follows', manifest: { family: 4, carrier: 'stun', token: call, packets: 8, reply: true, ecn: 1 }, code: 'ok', dscp: 46 },
+    { name: 'sensor', what: 'an IPv6 sensor flow with the fleet token in a Destination option of every packet', manifest: { family: 6, carrier: 'dstopts', token: fleet, per_packet: true, packets: 4, ecn: 2 }, code: 'ok', dscp: 18 },
+    { name: 'background', what: 'background traffic, no token', manifest: { family: 4, carrier: 'none', packets: 5, reply: true, dport: 8080 }, code: 'no-token', dscp: 0 },
+    { name: 'forged', what: 'a STUN request with a forged token', manifest: { family: 4, carrier: 'stun', token: forged, packets: 3, dport: 3479 }, code: 'bad-mac', dscp: 0 },
+    { name: 'expired', what: 'a STUN request with a token that expired ten minutes ago', manifest: { family: 4, carrier: 'stun', token: expired, packets: 3, dport: 3480 }, code: 'expired', dscp: 0 },
+    { name: 'iot-sensor', what: 'an IPv6 sensor that cannot carry tokens (the gateway tags it in step 13)', manifest: { family: 6, carrier: 'none', packets: 4, dport: 5010, ecn: 1 }, code: 'no-token', dscp: 0 },
+    { name: 'pre-marked', what: 'a flow that marks itself EF without any token', manifest: { family: 4, carrier: 'none', packets: 4, dscp: 46, ecn: 1, dport: 5006 }, code: 'washed', dscp: 0 },
+  ];
+  step('10. Real traffic: a phone (192.0.2.1, 2001:db8::1) and a server in network namespaces, captured with tcpdump');
+  for (const f of flows) console.log(`  ${f.name.padEnd(11)} ${f.what}`);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(flows.map((f) => ({ name: f.name, interval_ms: 5, ...f.manifest }))));
+  if (process.getuid?.() !== 0) {
+    console.log('  FAILED: network namespaces need root (run the demo as root)');
+    failures++;
+    return;
+  }
+  if (tool('bash', [MAKE_CAPTURES, 'manifest.json', 'capture'], false) === null) return;
+  const sent = (JSON.parse(readFileSync(join(dir, 'capture/flows.json'), 'utf8')) as { flows: { name: string; sport: number; dport: number }[] }).flows;
+
+  step('11. The gateway replays the capture through ntok.wasm: one line per flow, its decision and result code');
+  ntok(['replay', 'capture/capture.pcap', '--config', 'gateway.json', '--out', 'marked.pcap'], 0);
+  const summary = JSON.parse(ntok(['replay', 'capture/capture.pcap', '--config', 'gateway.json', '--json'], 0)) as
+    { flow: string; code: string; dscp: number }[];
+  for (const f of flows) {
+    const port = sent.find((s) => s.name === f.name);
+    const got = summary.find((s) => port !== undefined && s.flow.endsWith(`:${port.dport}`) && s.flow.includes(`:${port.sport} >`));
+    const ok = got !== undefined && got.code === f.code && got.dscp === f.dscp;
+    if (!ok) failures++;
+    console.log(`  ${f.name.padEnd(11)} wanted ${f.code}, DSCP ${f.dscp}: got ${got ? `${got.code}, DSCP ${got.dscp}` : 'no flow'}  [${ok ? 'as expected' : 'UNEXPECTED'}]`);
+  }
+
+  step('12. tshark reads the marked capture: the DSCP the gateway set, ECN untouched, no malformed packets');
+  const fields = tool('tshark', ['-r', 'marked.pcap', '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=/t',
+    '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'ip.dsfield.dscp', '-e', 'ipv6.tclass.dscp', '-e', 'ip.dsfield.ecn', '-e', 'ipv6.tclass.ecn',
+    '-e', '_ws.expert.severity'], false);
+  if (fields !== null) {
+    const perFlow = new Map<string, Set<string>>();
+    let warnings = 0;
+    for (const line of fields.trim().split('\n')) {
+      const [sp, dp, d4, d6, e4, e6, severity] = line.split('\t');
+      if (severity && Number(severity.split(',').sort().pop()) >= 6291456) warnings++; // PI_WARN
+      const f = sent.find((s) => (String(s.sport) === sp && String(s.dport) === dp) || (String(s.sport) === dp && String(s.dport) === sp));
+      if (!f) continue;
+      if (!perFlow.has(f.name)) perFlow.set(f.name, new Set());
+      perFlow.get(f.name)!.add(`DSCP ${d4 || d6} ECN ${e4 || e6}`);
+    }
+    for (const [name, seen] of perFlow) console.log(`  ${name.padEnd(11)} ${[...seen].join(', ')}`);
+    console.log(`  tshark warnings or errors: ${warnings}`);
+    if (warnings > 0) failures++;
+  }
+
+  step('13. Tagging: the home router attaches the fleet token to the IoT sensor\'s upstream packets (IPv6 Hop-by-Hop option, every packet)');
+  const iot = sent.find((s) => s.name === 'iot-sensor')!;
+  writeFileSync(join(dir, 'router.json'), JSON.stringify({
+    gateway: { mtu: 1500, tagging: [{ source: `${sensor}/128`, proto: 'udp', port: iot.dport, token: fleet, carrier: 'hbh', per_packet: true }] },
+  }, null, 2));
+  ntok(['tag', 'capture/capture.pcap', '--config', 'router.json', '--out', 'tagged.pcap'], 0);
+  const options = tool('tshark', ['-r', 'tagged.pcap', '-Y', `udp.port == ${iot.dport} && ipv6.opt.type == 0x1f`, '-T', 'fields', '-e', 'frame.number', '-e', 'ipv6.plen'], false);
+  const taggedPackets = options === null ? 0 : options.trim().split('\n').filter(Boolean).length;
+  console.log(`  tshark: ${taggedPackets} of the sensor's packets now carry option 0x1f (the token)`);
+  if (taggedPackets !== 4) failures++;
+  step('14. The operator\'s gateway upstream verifies the tokens the router attached');
+  const again = JSON.parse(ntok(['replay', 'tagged.pcap', '--config', 'gateway.json', '--json'], 0)) as { flow: string; code: string; dscp: number }[];
+  const tagged = again.find((s) => s.flow.endsWith(`:${iot.dport}`));
+  const ok = tagged !== undefined && tagged.code === 'ok' && tagged.dscp === 18;
+  if (!ok) failures++;
+  console.log(`  iot-sensor  wanted ok, DSCP 18: got ${tagged ? `${tagged.code}, DSCP ${tagged.dscp}` : 'no flow'}  [${ok ? 'as expected' : 'UNEXPECTED'}]`);
 }
 
 try {
@@ -61,8 +178,10 @@ try {
 
   step('8. Bytes that are not a token at all');
   ntok(['verify', '00000002d18443a1', '--keys', keys, '--json'], 1);
+
+  gatewayDemo(now);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.NTOK_DEMO_KEEP) rmSync(dir, { recursive: true, force: true });
 }
 
 console.log(failures === 0 ? '\ndemo: every step behaved as expected' : `\ndemo: ${failures} step(s) did not behave as expected`);
