@@ -8,6 +8,7 @@ import { Detail } from "./detail-text";
 import { isValidUtf8 } from "./util/bytes";
 import { parseIp } from "./util/ip";
 import { JsonWriter } from "./json/writer";
+import { JsonKey } from "./json-key-text";
 
 export const enum Claim {
   ISS = 1 << 0,
@@ -237,10 +238,10 @@ export class Claims {
   /** Writes the claims object of the result JSON. */
   write(w: JsonWriter, r: CborReader): void {
     w.open();
-    if (this.has(Claim.ISS)) { w.key("iss"); w.stringBytes(this.issPtr, this.issLen); }
-    if (this.has(Claim.SUB)) { w.key("sub"); w.stringBytes(this.subPtr, this.subLen); }
+    if (this.has(Claim.ISS)) { w.key(JsonKey.ISS); w.stringBytes(this.issPtr, this.issLen); }
+    if (this.has(Claim.SUB)) { w.key(JsonKey.SUB); w.stringBytes(this.subPtr, this.subLen); }
     if (this.has(Claim.AUD)) {
-      w.key("aud");
+      w.key(JsonKey.AUD);
       r.reset(this.audPtr, this.audLen);
       if (r.peekMajor() == Major.ARRAY) {
         const n = r.array();
@@ -249,20 +250,20 @@ export class Claims {
         w.closeArray();
       } else { r.head(); w.stringBytes(r.ptr, r.len); }
     }
-    if (this.has(Claim.EXP)) { w.key("exp"); this.exp.write(w); }
-    if (this.has(Claim.NBF)) { w.key("nbf"); this.nbf.write(w); }
-    if (this.has(Claim.IAT)) { w.key("iat"); this.iat.write(w); }
-    if (this.has(Claim.CTI)) { w.key("cti"); w.hex(this.ctiPtr, this.ctiLen); }
+    if (this.has(Claim.EXP)) { w.key(JsonKey.EXP); this.exp.write(w); }
+    if (this.has(Claim.NBF)) { w.key(JsonKey.NBF); this.nbf.write(w); }
+    if (this.has(Claim.IAT)) { w.key(JsonKey.IAT); this.iat.write(w); }
+    if (this.has(Claim.CTI)) { w.key(JsonKey.CTI); w.hex(this.ctiPtr, this.ctiLen); }
     if (this.has(Claim.NTI)) {
-      w.key("nti");
+      w.key(JsonKey.NTI);
       if (this.ntiIsBytes) w.hex(this.ntiPtr, this.ntiLen); else w.uint(this.nti);
     }
     if (this.has(Claim.SRV)) {
-      w.key("srv");
+      w.key(JsonKey.SRV);
       if (this.srvIsText) w.stringBytes(this.srvPtr, this.srvLen); else w.uint(this.srv);
     }
-    if (this.has(Claim.SID)) { w.key("sid"); w.uint(this.sid); }
-    if (this.has(Claim.BIP)) { w.key("bip"); w.ip(this.bipBytes, this.bipLen, this.bipPrefix); }
+    if (this.has(Claim.SID)) { w.key(JsonKey.SID); w.uint(this.sid); }
+    if (this.has(Claim.BIP)) { w.key(JsonKey.BIP); w.ip(this.bipBytes, this.bipLen, this.bipPrefix); }
     w.close();
   }
 }

@@ -3,11 +3,13 @@
 // here and never kept in the module: a Key holds only a host handle.
 
 import { JsonReader, JsonType, JsonValue } from "./json/reader";
-import { decodeBase64url, hexToBytes } from "./util/encoding";
+import { decimal, decodeBase64url, hexToBytes } from "./util/encoding";
 import { algFromName, messageTypeOf, MessageType, ALG_ES256, ALG_EDDSA, ALG_A128GCM, ALG_AES_CCM_16_64_128 } from "./cose/alg";
 import { claimBit } from "./claims";
 import { keyImport, keyFree } from "./host";
 import { GatewayConfig, GatewayConfigParser } from "./policy/gateway-config";
+import { Msg } from "./config-message-text";
+import { element, member, message } from "./config-message";
 
 export const MAX_KEYS_PER_SET: i32 = 64;
 export const MAX_KEYSETS: i32 = 16;
@@ -111,13 +113,6 @@ export function setCurrent(c: Config): void {
   current = c;
 }
 
-// Shared phrases: each distinct string literal costs the module ~30 bytes
-// plus two per character, and the field's path is what names the problem.
-const NOT_OBJECT = " must be an object";
-const NOT_ARRAY = " must be an array";
-const NOT_STRING = " must be a string";
-const NOT_CLAIM = " is not a claim name";
-
 /** Builds a Config from JSON; on failure `error` says why and no key stays imported. */
 export class ConfigParser {
   error: string = "";
@@ -128,7 +123,7 @@ export class ConfigParser {
     const reader = new JsonReader();
     const root = reader.parse(ptr, len);
     if (root == null) return this.fail(reader.error);
-    if (root.type != JsonType.OBJECT) return this.fail("configuration must be a JSON object");
+    if (root.type != JsonType.OBJECT) return this.fail(message(Msg.CONFIGURATION_MUST_BE_A_JSON_OBJECT));
     if (!this.parseRoot(root)) {
       this.config.freeKeys();
       return null;
@@ -141,8 +136,9 @@ export class ConfigParser {
     return null;
   }
 
-  private bad(msg: string): bool {
-    if (this.error.length == 0) this.error = msg;
+  /** Records the first failure (Msg m about the field at `where`) and returns false. */
+  private bad(m: Msg, where: string = "", arg: string = ""): bool {
+    if (this.error.length == 0) this.error = message(m, where, arg);
     return false;
   }
 
@@ -151,15 +147,15 @@ export class ConfigParser {
     if (!this.onlyMembers(root, ["leeway", "require", "issuers", "audiences", "revoked", "descriptors", "keysets", "services", "gateway", "comment"], "the configuration")) return false;
     const leeway = root.get("leeway");
     if (leeway != null) {
-      if (leeway.type != JsonType.NUMBER || leeway.num < 0 || leeway.num > 86400) return this.bad("leeway must be a number of seconds from 0 to 86400");
+      if (leeway.type != JsonType.NUMBER || leeway.num < 0 || leeway.num > 86400) return this.bad(Msg.LEEWAY_MUST_BE_SECONDS_FROM_0_TO_86400);
       c.leeway = leeway.num;
     }
     const req = root.get("require");
     if (req != null) {
-      if (req.type != JsonType.ARRAY) return this.bad("require" + NOT_ARRAY);
+      if (req.type != JsonType.ARRAY) return this.bad(Msg.MUST_BE_AN_ARRAY, "require");
       for (let i = 0; i < req.items.length; i++) {
         const bit = req.items[i].type == JsonType.STRING ? claimBit(req.items[i].str) : 0;
-        if (bit == 0) return this.bad("require[" + i.toString() + "]" + NOT_CLAIM);
+        if (bit == 0) return this.bad(Msg.IS_NOT_A_CLAIM_NAME, element("require", i));
         c.required |= bit;
       }
     }
@@ -168,32 +164,35 @@ export class ConfigParser {
     if (!this.parseRevoked(root.get("revoked"))) return false;
     const keysets = root.get("keysets");
     if (keysets != null) {
-      if (keysets.type != JsonType.OBJECT) return this.bad("keysets" + NOT_OBJECT);
-      if (keysets.keys.length > MAX_KEYSETS) return this.bad("more than " + MAX_KEYSETS.toString() + " key sets");
+      if (keysets.type != JsonType.OBJECT) return this.bad(Msg.MUST_BE_AN_OBJECT, "keysets");
+      if (keysets.keys.length > MAX_KEYSETS) return this.bad(Msg.MORE_THAN_N_KEY_SETS, "", decimal(MAX_KEYSETS));
       for (let i = 0; i < keysets.keys.length; i++) {
         if (!this.parseKeySet(keysets.keys[i], keysets.items[i])) return false;
       }
     }
     const gateway = new GatewayConfigParser();
-    if (!gateway.parse(root, c.gateway)) return this.bad(gateway.error);
+    if (!gateway.parse(root, c.gateway)) {
+      this.fail(gateway.error);
+      return false;
+    }
     const descriptors = root.get("descriptors");
     if (descriptors == null) {
       c.addDefaultDescriptor();
       return true;
     }
-    if (descriptors.type != JsonType.ARRAY) return this.bad("descriptors" + NOT_ARRAY);
-    if (descriptors.items.length > MAX_DESCRIPTORS) return this.bad("more than " + MAX_DESCRIPTORS.toString() + " descriptors");
+    if (descriptors.type != JsonType.ARRAY) return this.bad(Msg.MUST_BE_AN_ARRAY, "descriptors");
+    if (descriptors.items.length > MAX_DESCRIPTORS) return this.bad(Msg.MORE_THAN_N_DESCRIPTORS, "", decimal(MAX_DESCRIPTORS));
     for (let i = 0; i < descriptors.items.length; i++) {
-      if (!this.parseDescriptor(descriptors.items[i], "descriptors[" + i.toString() + "]")) return false;
+      if (!this.parseDescriptor(descriptors.items[i], element("descriptors", i))) return false;
     }
     return true;
   }
 
   private stringList(v: JsonValue | null, name: string, out: string[]): bool {
     if (v == null) return true;
-    if (v.type != JsonType.ARRAY) return this.bad(name + NOT_ARRAY);
+    if (v.type != JsonType.ARRAY) return this.bad(Msg.MUST_BE_AN_ARRAY, name);
     for (let i = 0; i < v.items.length; i++) {
-      if (v.items[i].type != JsonType.STRING) return this.bad(name + "[" + i.toString() + "]" + NOT_STRING);
+      if (v.items[i].type != JsonType.STRING) return this.bad(Msg.MUST_BE_A_STRING, element(name, i));
       out.push(v.items[i].str);
     }
     return true;
@@ -201,18 +200,19 @@ export class ConfigParser {
 
   private parseRevoked(v: JsonValue | null): bool {
     if (v == null) return true;
-    if (v.type != JsonType.ARRAY) return this.bad("revoked" + NOT_ARRAY);
-    if (v.items.length > MAX_REVOKED) return this.bad("more than " + MAX_REVOKED.toString() + " revoked ids");
+    if (v.type != JsonType.ARRAY) return this.bad(Msg.MUST_BE_AN_ARRAY, "revoked");
+    if (v.items.length > MAX_REVOKED) return this.bad(Msg.MORE_THAN_N_REVOKED_IDS, "", decimal(MAX_REVOKED));
     for (let i = 0; i < v.items.length; i++) {
       const item = v.items[i];
-      const where = "revoked[" + i.toString() + "]";
       if (item.type == JsonType.NUMBER) {
-        if (!item.isInteger || item.num < 0 || item.num > 9007199254740991) return this.bad(where + " must be a non-negative integer or a hex string");
-        this.config.revoked.add("u" + (<u64>item.num).toString());
+        if (!item.isInteger || item.num < 0 || item.num > 9007199254740991) {
+          return this.bad(Msg.REVOKED_MUST_BE_A_NON_NEGATIVE_INTEGER_OR_HEX, element("revoked", i));
+        }
+        this.config.revoked.add("u" + decimal(<u64>item.num));
       } else if (item.type == JsonType.STRING) {
-        if (hexToBytes(item.str) == null) return this.bad(where + " must be lowercase hex");
+        if (hexToBytes(item.str) == null) return this.bad(Msg.REVOKED_MUST_BE_LOWERCASE_HEX, element("revoked", i));
         this.config.revoked.add("b" + item.str);
-      } else return this.bad(where + " must be an integer or a hex string");
+      } else return this.bad(Msg.REVOKED_MUST_BE_AN_INTEGER_OR_HEX, element("revoked", i));
     }
     return true;
   }
@@ -220,108 +220,108 @@ export class ConfigParser {
   /** Typos in configuration must not pass silently (JWKs excepted: RFC 7517 §4 ignores unknown members). */
   private onlyMembers(v: JsonValue, allowed: string[], where: string): bool {
     for (let i = 0; i < v.keys.length; i++) {
-      if (!allowed.includes(v.keys[i])) return this.bad("unknown member \"" + v.keys[i] + "\" in " + where);
+      if (!allowed.includes(v.keys[i])) return this.bad(Msg.UNKNOWN_MEMBER_IN, where, v.keys[i]);
     }
     return true;
   }
 
   private parseDescriptor(v: JsonValue, where: string): bool {
-    if (v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
+    if (v.type != JsonType.OBJECT) return this.bad(Msg.MUST_BE_AN_OBJECT, where);
     if (!this.onlyMembers(v, ["id", "format", "keyset", "comment"], where)) return false;
     const id = v.get("id");
     if (id == null || id.type != JsonType.NUMBER || !id.isInteger || id.num < 0 || id.num > 0x0fffffff) {
-      return this.bad(where + ".id must be an integer from 0 to 0x0fffffff (28 bits)");
+      return this.bad(Msg.DESCRIPTOR_ID_RANGE, where);
     }
-    if (this.config.descriptor(<u32>id.num) != null) return this.bad(where + ".id is configured twice");
+    if (this.config.descriptor(<u32>id.num) != null) return this.bad(Msg.DESCRIPTOR_ID_CONFIGURED_TWICE, where);
     const format = v.get("format");
     let f = Format.CWT;
     if (format != null) {
-      if (format.type != JsonType.STRING) return this.bad(where + ".format" + NOT_STRING);
+      if (format.type != JsonType.STRING) return this.bad(Msg.MUST_BE_A_STRING, member(where, "format"));
       if (format.str == "jose") f = Format.JOSE;
-      else if (format.str != "cwt") return this.bad(where + ".format must be \"cwt\" or \"jose\"");
+      else if (format.str != "cwt") return this.bad(Msg.DESCRIPTOR_FORMAT, where);
     }
     const name = v.get("keyset");
-    if (name != null && name.type != JsonType.STRING) return this.bad(where + ".keyset" + NOT_STRING);
+    if (name != null && name.type != JsonType.STRING) return this.bad(Msg.MUST_BE_A_STRING, member(where, "keyset"));
     const ksName = name != null ? name.str : "default";
     const ks = this.config.keyset(ksName);
-    if (ks == null) return this.bad(where + ".keyset \"" + ksName + "\" is not defined");
+    if (ks == null) return this.bad(Msg.KEYSET_IS_NOT_DEFINED, where, ksName);
     this.config.descriptors.push(new Descriptor(<u32>id.num, f, ks));
     return true;
   }
 
   private parseKeySet(name: string, v: JsonValue): bool {
-    const where = "keysets." + name;
-    if (v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
+    const where = member("keysets", name);
+    if (v.type != JsonType.OBJECT) return this.bad(Msg.MUST_BE_AN_OBJECT, where);
     if (!this.onlyMembers(v, ["keys", "expect", "binding", "comment"], where)) return false;
     const ks = new KeySet(name);
     this.config.keysets.push(ks);
     const expect = v.get("expect");
     if (expect != null) {
-      if (expect.type != JsonType.STRING) return this.bad(where + ".expect" + NOT_STRING);
+      if (expect.type != JsonType.STRING) return this.bad(Msg.MUST_BE_A_STRING, member(where, "expect"));
       const e = expect.str;
       if (e == "mac0") ks.expect = MessageType.MAC0;
       else if (e == "sign1") ks.expect = MessageType.SIGN1;
       else if (e == "encrypt0") ks.expect = MessageType.ENCRYPT0;
-      else if (e != "any") return this.bad(where + ".expect must be mac0, sign1, encrypt0 or any");
+      else if (e != "any") return this.bad(Msg.KEYSET_EXPECT, where);
     }
     const binding = v.get("binding");
     if (binding != null) {
       if (binding.type != JsonType.STRING || (binding.str != "source" && binding.str != "either")) {
-        return this.bad(where + ".binding must be \"source\" or \"either\"");
+        return this.bad(Msg.KEYSET_BINDING, where);
       }
       ks.eitherEndpoint = binding.str == "either";
     }
     let keys = v.get("keys");
     // A whole JWK Set ({"keys": [...]}) is accepted where the array is expected.
     if (keys != null && keys.type == JsonType.OBJECT) keys = keys.get("keys");
-    if (keys == null || keys.type != JsonType.ARRAY) return this.bad(where + ".keys must be a JWK Set's keys array");
-    if (keys.items.length > MAX_KEYS_PER_SET) return this.bad(where + " has more than " + MAX_KEYS_PER_SET.toString() + " keys");
+    if (keys == null || keys.type != JsonType.ARRAY) return this.bad(Msg.KEYSET_KEYS, where);
+    if (keys.items.length > MAX_KEYS_PER_SET) return this.bad(Msg.KEYSET_HAS_MORE_THAN_N_KEYS, where, decimal(MAX_KEYS_PER_SET));
     for (let i = 0; i < keys.items.length; i++) {
-      if (!this.parseJwk(ks, keys.items[i], where + ".keys[" + i.toString() + "]")) return false;
+      if (!this.parseJwk(ks, keys.items[i], element(member(where, "keys"), i))) return false;
     }
     return true;
   }
 
   /** RFC 7517 JWK to a host key handle; the key is bound to its one `alg`. */
   private parseJwk(ks: KeySet, v: JsonValue, where: string): bool {
-    if (v.type != JsonType.OBJECT) return this.bad(where + NOT_OBJECT);
+    if (v.type != JsonType.OBJECT) return this.bad(Msg.MUST_BE_AN_OBJECT, where);
     const kid = stringMember(v, "kid");
-    if (kid == null || kid.length == 0) return this.bad(where + " needs a kid");
+    if (kid == null || kid.length == 0) return this.bad(Msg.JWK_NEEDS_A_KID, where);
     const kidBytes = String.UTF8.encode(kid);
-    if (ks.findByKid(changetype<usize>(kidBytes), kidBytes.byteLength) != null) return this.bad(where + ": kid \"" + kid + "\" appears twice");
+    if (ks.findByKid(changetype<usize>(kidBytes), kidBytes.byteLength) != null) return this.bad(Msg.JWK_KID_APPEARS_TWICE, where, kid);
     const algValue = v.get("alg");
     let alg = 0;
     if (algValue != null && algValue.type == JsonType.STRING) alg = algFromName(algValue.str);
     else if (algValue != null && algValue.type == JsonType.NUMBER && algValue.isInteger) alg = <i32>algValue.num;
-    if (algValue == null) return this.bad(where + " needs an alg (a key is bound to one algorithm)");
-    if (messageTypeOf(alg) == MessageType.NONE) return this.bad(where + ": alg is not supported");
+    if (algValue == null) return this.bad(Msg.JWK_NEEDS_AN_ALG, where);
+    if (messageTypeOf(alg) == MessageType.NONE) return this.bad(Msg.JWK_ALG_IS_NOT_SUPPORTED, where);
     const kty = stringMember(v, "kty");
     let raw: Uint8Array | null = null;
     if (kty == "oct") {
-      if (messageTypeOf(alg) == MessageType.SIGN1) return this.bad(where + ": an oct key cannot have a signature alg");
+      if (messageTypeOf(alg) == MessageType.SIGN1) return this.bad(Msg.JWK_OCT_KEY_WITH_A_SIGNATURE_ALG, where);
       raw = b64Member(v, "k");
-      if (raw == null) return this.bad(where + ".k must be base64url");
+      if (raw == null) return this.bad(Msg.JWK_K_MUST_BE_BASE64URL, where);
       const aes = alg == ALG_AES_CCM_16_64_128 || alg == ALG_A128GCM;
-      if (aes && raw.length != 16) return this.bad(where + ": AES-128 keys are 16 bytes");
-      if (!aes && raw.length < 16) return this.bad(where + ": HMAC keys must be at least 16 bytes");
+      if (aes && raw.length != 16) return this.bad(Msg.JWK_AES_128_KEYS_ARE_16_BYTES, where);
+      if (!aes && raw.length < 16) return this.bad(Msg.JWK_HMAC_KEYS_AT_LEAST_16_BYTES, where);
     } else if (kty == "OKP") {
-      if (alg != ALG_EDDSA || stringMember(v, "crv") != "Ed25519") return this.bad(where + ": OKP keys must be crv Ed25519 with alg EdDSA");
+      if (alg != ALG_EDDSA || stringMember(v, "crv") != "Ed25519") return this.bad(Msg.JWK_OKP_KEYS_ED25519_EDDSA, where);
       raw = b64Member(v, "x");
-      if (raw == null || raw.length != 32) return this.bad(where + ".x must be 32 bytes of base64url");
+      if (raw == null || raw.length != 32) return this.bad(Msg.JWK_X_MUST_BE_32_BYTES, where);
     } else if (kty == "EC") {
-      if (alg != ALG_ES256 || stringMember(v, "crv") != "P-256") return this.bad(where + ": EC keys must be crv P-256 with alg ES256");
+      if (alg != ALG_ES256 || stringMember(v, "crv") != "P-256") return this.bad(Msg.JWK_EC_KEYS_P256_ES256, where);
       const x = b64Member(v, "x");
       const y = b64Member(v, "y");
-      if (x == null || y == null || x.length != 32 || y.length != 32) return this.bad(where + ".x and .y must be 32 bytes of base64url");
+      if (x == null || y == null || x.length != 32 || y.length != 32) return this.bad(Msg.JWK_X_AND_Y_MUST_BE_32_BYTES, where);
       raw = new Uint8Array(65);
       raw[0] = 4; // SEC 1 §2.3.3 uncompressed point
       raw.set(x!, 1);
       raw.set(y!, 33);
     } else {
-      return this.bad(where + ".kty must be oct, OKP or EC");
+      return this.bad(Msg.JWK_KTY, where);
     }
     const handle = keyImport(alg, raw.dataStart, raw.length);
-    if (handle <= 0) return this.bad(where + ": the host refused the key");
+    if (handle <= 0) return this.bad(Msg.JWK_THE_HOST_REFUSED_THE_KEY, where);
     ks.keys.push(new Key(kidBytes, alg, handle));
     return true;
   }

@@ -15,6 +15,7 @@ import { validateClaims, verdict } from "./validate";
 import { out, JsonWriter } from "./json/writer";
 import { isValidUtf8 } from "./util/bytes";
 import { sha256 } from "./host";
+import { JsonKey } from "./json-key-text";
 
 const DIGEST: usize = memory.data(32);
 
@@ -143,7 +144,7 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
 }
 
 function writeKidBytes(w: JsonWriter, ptr: usize, len: i32): void {
-  w.key("kid");
+  w.key(JsonKey.KID);
   if (isValidUtf8(ptr, len)) w.stringBytes(ptr, len);
   else w.hex(ptr, len);
 }
@@ -162,32 +163,32 @@ function finish(w: JsonWriter, code: i32): i32 {
   if (!w.overflow) return code;
   w.reset();
   w.open();
-  w.key("ok");
+  w.key(JsonKey.OK);
   w.bool(false);
-  w.key("code");
+  w.key(JsonKey.CODE);
   w.quotedRaw(codeTextPtr(Code.TOO_LARGE), codeTextLength(Code.TOO_LARGE));
-  w.key("message");
-  w.asciiString("the result does not fit the output buffer");
+  w.key(JsonKey.MESSAGE);
+  w.detail(Detail.RESULT_DOES_NOT_FIT_THE_OUTPUT_BUFFER, "");
   w.close();
   return Code.TOO_LARGE;
 }
 
 function writeStatus(w: JsonWriter, code: i32): void {
-  w.key("ok");
+  w.key(JsonKey.OK);
   w.bool(code == Code.OK);
-  w.key("code");
+  w.key(JsonKey.CODE);
   w.quotedRaw(codeTextPtr(code), codeTextLength(code));
   if (code != Code.OK) {
-    w.key("message");
+    w.key(JsonKey.MESSAGE);
     if (run.detail != Detail.NONE) w.detail(run.detail, run.detailArg);
     else w.quotedRaw(codeTextPtr(code, true), codeTextLength(code, true));
   }
 }
 
 function writeHeader(w: JsonWriter): void {
-  w.key("descriptor");
+  w.key(JsonKey.DESCRIPTOR);
   w.uint(run.header.descriptor);
-  w.key("reflect");
+  w.key(JsonKey.REFLECT);
   w.int(run.header.reflect);
 }
 
@@ -227,7 +228,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
   w.open();
   writeStatus(w, code);
   if (run.authentic) {
-    w.key("claims");
+    w.key(JsonKey.CLAIMS);
     claims.write(w, reader);
   }
   if (run.layers > 0) {
@@ -235,7 +236,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
     const m = messages[run.layers - 1];
     writeKid(w, m, run.key);
     if (m.hasAlg && !m.algUnknown) {
-      w.key("alg");
+      w.key(JsonKey.ALG);
       w.int(m.alg);
     }
   }
@@ -250,48 +251,48 @@ export function inspectToken(input: usize, len: i32, flags: i32): i32 {
   w.reset();
   w.open();
   writeStatus(w, code);
-  w.key("header");
+  w.key(JsonKey.HEADER);
   w.open();
-  w.key("present");
+  w.key(JsonKey.PRESENT);
   w.bool(run.hasHeader);
   writeHeader(w);
   w.close();
   // The token's digest: what an audit log records instead of the token.
   if (len >= 0 && len <= MAX_TOKEN_BYTES) {
     sha256(input, len, DIGEST);
-    w.key("sha256");
+    w.key(JsonKey.SHA256);
     w.hex(DIGEST, 32);
   }
-  w.key("layers");
+  w.key(JsonKey.LAYERS);
   w.openArray();
   for (let i = 0; i < run.layers; i++) {
     const m = messages[i];
     w.element();
     w.open();
-    w.key("type");
+    w.key(JsonKey.TYPE);
     w.asciiString(messageTypeName(m.type));
-    w.key("tagged");
+    w.key(JsonKey.TAGGED);
     w.bool(m.coseTagged);
-    w.key("cwt_tag");
+    w.key(JsonKey.CWT_TAG);
     w.bool(m.cwtTagged);
-    if (m.hasAlg && !m.algUnknown) { w.key("alg"); w.int(m.alg); }
+    if (m.hasAlg && !m.algUnknown) { w.key(JsonKey.ALG); w.int(m.alg); }
     writeKid(w, m, null);
-    if (m.ivLen >= 0) { w.key("iv"); w.hex(m.ivPtr, m.ivLen); }
-    if (m.critCount > 0) { w.key("crit"); w.uint(<u64>m.critCount); }
-    w.key("protected");
+    if (m.ivLen >= 0) { w.key(JsonKey.IV); w.hex(m.ivPtr, m.ivLen); }
+    if (m.critCount > 0) { w.key(JsonKey.CRIT); w.uint(<u64>m.critCount); }
+    w.key(JsonKey.PROTECTED);
     w.hex(m.protectedPtr, m.protectedLen);
-    w.key("payload_bytes");
+    w.key(JsonKey.PAYLOAD_BYTES);
     w.int(m.payloadLen);
-    if (m.type != MessageType.ENCRYPT0) { w.key("tag_bytes"); w.int(m.tagLen); }
+    if (m.type != MessageType.ENCRYPT0) { w.key(JsonKey.TAG_BYTES); w.int(m.tagLen); }
     w.close();
   }
   w.closeArray();
-  if (run.opaque) { w.key("encrypted"); w.bool(true); }
+  if (run.opaque) { w.key(JsonKey.ENCRYPTED); w.bool(true); }
   if (run.claimsDecoded) {
-    w.key("claims");
+    w.key(JsonKey.CLAIMS);
     claims.write(w, reader);
   }
-  w.key("verified");
+  w.key(JsonKey.VERIFIED);
   w.bool(false);
   w.close();
   return finish(w, code);

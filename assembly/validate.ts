@@ -7,6 +7,7 @@ import { Config } from "./config";
 import { CborReader, Major } from "./cbor/reader";
 import { Code } from "./result";
 import { Detail } from "./detail-text";
+import { decimal } from "./util/encoding";
 
 export class Verdict {
   code: i32 = Code.OK;
@@ -37,7 +38,7 @@ function hexString(ptr: usize, len: i32): string {
 function isRevoked(c: Claims, cfg: Config): bool {
   if (cfg.revoked.size == 0) return false;
   if (c.has(Claim.NTI)) {
-    const key = c.ntiIsBytes ? "b" + hexString(c.ntiPtr, c.ntiLen) : "u" + c.nti.toString();
+    const key = c.ntiIsBytes ? "b" + hexString(c.ntiPtr, c.ntiLen) : "u" + decimal(c.nti);
     if (cfg.revoked.has(key)) return true;
   }
   return c.has(Claim.CTI) && cfg.revoked.has("b" + hexString(c.ctiPtr, c.ctiLen));

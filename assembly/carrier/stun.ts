@@ -26,6 +26,7 @@
 // FINGERPRINT that count are recorded and length-checked.
 
 import { CarrierError, FoundTokens } from "./found";
+import { PacketDetail } from "../packet-detail-text";
 
 /** §5: the fixed value of the second 32-bit word of every STUN message. */
 export const STUN_MAGIC_COOKIE: u32 = 0x2112a442;
@@ -112,7 +113,8 @@ export class StunMessage {
   trailerOffset: i32 = -1;
   /** CarrierError of the last parse, NONE on success. */
   error: i32 = CarrierError.NONE;
-  detail: string = "";
+  /** What failed (NONE on success); packetDetailText() (packet/packet.ts) says it in words. */
+  detail: PacketDetail = PacketDetail.NONE;
   /** Offset of the attribute (or header) the error is about; -1 without error. */
   errorOffset: i32 = -1;
 
@@ -147,11 +149,11 @@ export class StunMessage {
     this.fingerprintOffset = -1;
     this.trailerOffset = -1;
     this.error = CarrierError.NONE;
-    this.detail = "";
+    this.detail = PacketDetail.NONE;
     this.errorOffset = -1;
   }
 
-  private fail(code: i32, offset: i32, detail: string): i32 {
+  private fail(code: i32, offset: i32, detail: PacketDetail): i32 {
     this.error = code;
     this.errorOffset = offset;
     this.detail = detail;
@@ -160,10 +162,10 @@ export class StunMessage {
 
   private scan(ptr: usize, len: i32, attrType: i32, out: FoundTokens | null): i32 {
     this.reset();
-    if (len < STUN_HEADER_LEN) return this.fail(CarrierError.NOT_STUN, 0, "shorter than a STUN header");
+    if (len < STUN_HEADER_LEN) return this.fail(CarrierError.NOT_STUN, 0, PacketDetail.SHORTER_THAN_A_STUN_HEADER);
     const type = be16(ptr);
-    if ((type & 0xc000) != 0) return this.fail(CarrierError.NOT_STUN, 0, "top two bits of a STUN message are not zero");
-    if (be32(ptr + 4) != STUN_MAGIC_COOKIE) return this.fail(CarrierError.NOT_STUN, 4, "no STUN magic cookie");
+    if ((type & 0xc000) != 0) return this.fail(CarrierError.NOT_STUN, 0, PacketDetail.STUN_TOP_TWO_BITS_NOT_ZERO);
+    if (be32(ptr + 4) != STUN_MAGIC_COOKIE) return this.fail(CarrierError.NOT_STUN, 4, PacketDetail.NO_STUN_MAGIC_COOKIE);
     this.messageType = <u16>type;
     // §5: 0b00 M11..M7 C1 M6..M4 C0 M3..M0
     this.messageClass = ((type >> 7) & 2) | ((type >> 4) & 1);
@@ -171,8 +173,8 @@ export class StunMessage {
     const length = be16(ptr + 2);
     this.length = length;
     this.transactionId = ptr + 8;
-    if ((length & 3) != 0) return this.fail(CarrierError.BAD_STUN_LENGTH, 2, "STUN message length is not a multiple of 4");
-    if (length != len - STUN_HEADER_LEN) return this.fail(CarrierError.BAD_STUN_LENGTH, 2, "STUN message length does not fill the UDP payload");
+    if ((length & 3) != 0) return this.fail(CarrierError.BAD_STUN_LENGTH, 2, PacketDetail.STUN_LENGTH_NOT_A_MULTIPLE_OF_4);
+    if (length != len - STUN_HEADER_LEN) return this.fail(CarrierError.BAD_STUN_LENGTH, 2, PacketDetail.STUN_LENGTH_DOES_NOT_FILL_THE_UDP_PAYLOAD);
 
     const before = out != null ? out.total : 0;
     let found = 0;
@@ -182,35 +184,35 @@ export class StunMessage {
     // fits unpadded fits padded too; both are checked all the same.
     while (pos < len) {
       if (this.attributeCount >= MAX_STUN_ATTRIBUTES) {
-        return this.undo(out, before, this.fail(CarrierError.TOO_MANY_ATTRIBUTES, pos, "more STUN attributes than the limit"));
+        return this.undo(out, before, this.fail(CarrierError.TOO_MANY_ATTRIBUTES, pos, PacketDetail.MORE_STUN_ATTRIBUTES_THAN_THE_LIMIT));
       }
       // Cannot happen while pos and len are multiples of 4; it bounds the reads below.
       if (len - pos < STUN_ATTR_HEADER_LEN) {
-        return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, "STUN attribute header truncated"));
+        return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, PacketDetail.STUN_ATTRIBUTE_HEADER_TRUNCATED));
       }
       const at = be16(ptr + <usize>pos);
       const alen = be16(ptr + <usize>pos + 2);
       const value = pos + STUN_ATTR_HEADER_LEN;
       if (alen > len - value || padded(alen) > len - value) {
-        return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, "STUN attribute runs past the message"));
+        return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, PacketDetail.STUN_ATTRIBUTE_RUNS_PAST_THE_MESSAGE));
       }
       this.attributeCount++;
 
       if (at == <i32>ATTR_MESSAGE_INTEGRITY && phase == PHASE_OPEN) {
         if (alen != MESSAGE_INTEGRITY_LEN) {
-          return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, "MESSAGE-INTEGRITY is not 20 bytes"));
+          return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, PacketDetail.MESSAGE_INTEGRITY_IS_NOT_20_BYTES));
         }
         this.integrityOffset = pos;
         phase = PHASE_AFTER_MI;
       } else if (at == <i32>ATTR_MESSAGE_INTEGRITY_SHA256 && phase <= PHASE_AFTER_MI) {
         if (alen < MESSAGE_INTEGRITY_SHA256_MIN || alen > MESSAGE_INTEGRITY_SHA256_MAX || (alen & 3) != 0) {
-          return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, "MESSAGE-INTEGRITY-SHA256 is not 16 to 32 bytes in steps of 4"));
+          return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, PacketDetail.MESSAGE_INTEGRITY_SHA256_LENGTH));
         }
         this.integritySha256Offset = pos;
         phase = PHASE_AFTER_MI256;
       } else if (at == <i32>ATTR_FINGERPRINT && phase <= PHASE_AFTER_MI256) {
         if (alen != FINGERPRINT_LEN) {
-          return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, "FINGERPRINT is not 4 bytes"));
+          return this.undo(out, before, this.fail(CarrierError.BAD_ATTRIBUTE, pos, PacketDetail.FINGERPRINT_IS_NOT_4_BYTES));
         }
         this.fingerprintOffset = pos;
         phase = PHASE_AFTER_FP;

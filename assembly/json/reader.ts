@@ -7,6 +7,9 @@
 // container length so that hostile input cannot exhaust the module.
 
 import { isValidUtf8 } from "../util/bytes";
+import { decimal } from "../util/encoding";
+import { Msg } from "../config-message-text";
+import { message } from "../config-message";
 
 export const enum JsonType { NULL, BOOL, NUMBER, STRING, ARRAY, OBJECT }
 
@@ -41,17 +44,18 @@ export class JsonReader {
     this.start = ptr;
     this.pos = ptr;
     this.end = ptr + <usize>len;
-    if (len > JSON_MAX_BYTES) return this.fail("JSON larger than 64 KiB");
-    if (!isValidUtf8(ptr, len)) return this.fail("JSON is not valid UTF-8");
+    if (len > JSON_MAX_BYTES) return this.fail(Msg.JSON_LARGER_THAN_64_KIB);
+    if (!isValidUtf8(ptr, len)) return this.fail(Msg.JSON_IS_NOT_VALID_UTF_8);
     const v = this.value(0);
     if (v == null) return null;
     this.ws();
-    if (this.pos != this.end) return this.fail("trailing characters after JSON value");
+    if (this.pos != this.end) return this.fail(Msg.TRAILING_CHARACTERS_AFTER_JSON_VALUE);
     return v;
   }
 
-  private fail(msg: string): JsonValue | null {
-    if (this.error.length == 0) this.error = msg + " at byte " + (<i32>(this.pos - this.start)).toString();
+  /** Records the first failure (Msg m, "%" = `arg`) with where it happened, and returns null. */
+  private fail(m: Msg, arg: string = ""): JsonValue | null {
+    if (this.error.length == 0) this.error = message(m, "", arg) + " at byte " + decimal(this.pos - this.start);
     return null;
   }
 
@@ -75,7 +79,7 @@ export class JsonReader {
   }
 
   private value(depth: i32): JsonValue | null {
-    if (depth >= JSON_MAX_DEPTH) return this.fail("JSON nested deeper than " + JSON_MAX_DEPTH.toString());
+    if (depth >= JSON_MAX_DEPTH) return this.fail(Msg.JSON_NESTED_DEEPER_THAN_N, decimal(JSON_MAX_DEPTH));
     this.ws();
     const c = this.peek();
     const v = new JsonValue();
@@ -92,7 +96,7 @@ export class JsonReader {
     if (c == 0x66 && this.literal("false")) { v.type = JsonType.BOOL; return v; }
     if (c == 0x6e && this.literal("null")) return v;
     if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number(v);
-    return this.fail("unexpected character in JSON");
+    return this.fail(Msg.UNEXPECTED_CHARACTER_IN_JSON);
   }
 
   private object(v: JsonValue, depth: i32): JsonValue | null {
@@ -102,23 +106,23 @@ export class JsonReader {
     if (this.peek() == 0x7d) { this.pos++; return v; }
     while (true) {
       this.ws();
-      if (this.peek() != 0x22) return this.fail("expected a JSON object key");
+      if (this.peek() != 0x22) return this.fail(Msg.EXPECTED_A_JSON_OBJECT_KEY);
       const key = this.string();
       if (key == null) return null;
-      if (v.get(key) != null) return this.fail("duplicate JSON key \"" + key + "\"");
+      if (v.get(key) != null) return this.fail(Msg.DUPLICATE_JSON_KEY, key);
       this.ws();
-      if (this.peek() != 0x3a) return this.fail("expected ':' in JSON object");
+      if (this.peek() != 0x3a) return this.fail(Msg.EXPECTED_COLON_IN_JSON_OBJECT);
       this.pos++;
       const item = this.value(depth + 1);
       if (item == null) return null;
-      if (v.keys.length >= JSON_MAX_LENGTH) return this.fail("JSON object has too many members");
+      if (v.keys.length >= JSON_MAX_LENGTH) return this.fail(Msg.JSON_OBJECT_HAS_TOO_MANY_MEMBERS);
       v.keys.push(key);
       v.items.push(item);
       this.ws();
       const c = this.peek();
       this.pos++;
       if (c == 0x7d) return v;
-      if (c != 0x2c) return this.fail("expected ',' or '}' in JSON object");
+      if (c != 0x2c) return this.fail(Msg.EXPECTED_COMMA_OR_BRACE_IN_JSON_OBJECT);
     }
   }
 
@@ -130,13 +134,13 @@ export class JsonReader {
     while (true) {
       const item = this.value(depth + 1);
       if (item == null) return null;
-      if (v.items.length >= JSON_MAX_LENGTH) return this.fail("JSON array too long");
+      if (v.items.length >= JSON_MAX_LENGTH) return this.fail(Msg.JSON_ARRAY_TOO_LONG);
       v.items.push(item);
       this.ws();
       const c = this.peek();
       this.pos++;
       if (c == 0x5d) return v;
-      if (c != 0x2c) return this.fail("expected ',' or ']' in JSON array");
+      if (c != 0x2c) return this.fail(Msg.EXPECTED_COMMA_OR_BRACKET_IN_JSON_ARRAY);
     }
   }
 
@@ -155,7 +159,7 @@ export class JsonReader {
       this.pos++;
     } else if (c >= 0x31 && c <= 0x39) {
       while ((c = this.peek()) >= 0x30 && c <= 0x39) { value = value * 10 + <f64>(c - 0x30); this.pos++; }
-    } else return this.fail("invalid JSON number");
+    } else return this.fail(Msg.INVALID_JSON_NUMBER);
     let integer = true;
     if (this.peek() == 0x2e) {
       integer = false;
@@ -163,7 +167,7 @@ export class JsonReader {
       let scale: f64 = 1;
       const fracStart = this.pos;
       while ((c = this.peek()) >= 0x30 && c <= 0x39) { value = value * 10 + <f64>(c - 0x30); scale *= 10; this.pos++; }
-      if (this.pos == fracStart) return this.fail("invalid JSON number fraction");
+      if (this.pos == fracStart) return this.fail(Msg.INVALID_JSON_NUMBER_FRACTION);
       value /= scale;
     }
     c = this.peek();
@@ -176,11 +180,11 @@ export class JsonReader {
       let exp = 0;
       const expStart = this.pos;
       while ((c = this.peek()) >= 0x30 && c <= 0x39) { if (exp < 1000) exp = exp * 10 + (c - 0x30); this.pos++; }
-      if (this.pos == expStart) return this.fail("invalid JSON number exponent");
-      if (exp > 308) return this.fail("JSON number out of range");
+      if (this.pos == expStart) return this.fail(Msg.INVALID_JSON_NUMBER_EXPONENT);
+      if (exp > 308) return this.fail(Msg.JSON_NUMBER_OUT_OF_RANGE);
       for (let i = 0; i < exp; i++) value = expNegative ? value / 10 : value * 10;
     }
-    if (this.pos - start > 32) return this.fail("JSON number too long");
+    if (this.pos - start > 32) return this.fail(Msg.JSON_NUMBER_TOO_LONG);
     v.type = JsonType.NUMBER;
     v.isInteger = integer;
     v.num = negative ? -value : value;
@@ -207,14 +211,14 @@ export class JsonReader {
     let s = "";
     let runStart = this.pos;
     while (true) {
-      if (this.pos >= this.end) { this.fail("unterminated JSON string"); return null; }
+      if (this.pos >= this.end) { this.fail(Msg.UNTERMINATED_JSON_STRING); return null; }
       const c = <i32>load<u8>(this.pos);
       if (c == 0x22) {
         s += String.UTF8.decodeUnsafe(runStart, this.pos - runStart);
         this.pos++;
         return s;
       }
-      if (c < 0x20) { this.fail("control character in JSON string"); return null; }
+      if (c < 0x20) { this.fail(Msg.CONTROL_CHARACTER_IN_JSON_STRING); return null; }
       if (c != 0x5c) { this.pos++; continue; }
       s += String.UTF8.decodeUnsafe(runStart, this.pos - runStart);
       this.pos++;
@@ -230,15 +234,15 @@ export class JsonReader {
       else if (e == 0x74) s += "\t";
       else if (e == 0x75) {
         const u = this.hex4();
-        if (u < 0) { this.fail("bad \\u escape in JSON string"); return null; }
-        if (u >= 0xdc00 && u <= 0xdfff) { this.fail("lone low surrogate in JSON string"); return null; }
+        if (u < 0) { this.fail(Msg.BAD_U_ESCAPE_IN_JSON_STRING); return null; }
+        if (u >= 0xdc00 && u <= 0xdfff) { this.fail(Msg.LONE_LOW_SURROGATE_IN_JSON_STRING); return null; }
         if (u >= 0xd800 && u <= 0xdbff) {
-          if (!this.literal("\\u")) { this.fail("lone high surrogate in JSON string"); return null; }
+          if (!this.literal("\\u")) { this.fail(Msg.LONE_HIGH_SURROGATE_IN_JSON_STRING); return null; }
           const lo = this.hex4();
-          if (lo < 0xdc00 || lo > 0xdfff) { this.fail("lone high surrogate in JSON string"); return null; }
+          if (lo < 0xdc00 || lo > 0xdfff) { this.fail(Msg.LONE_HIGH_SURROGATE_IN_JSON_STRING); return null; }
           s += String.fromCharCodes([u, lo]);
         } else s += String.fromCharCode(u);
-      } else { this.fail("bad escape in JSON string"); return null; }
+      } else { this.fail(Msg.BAD_ESCAPE_IN_JSON_STRING); return null; }
       runStart = this.pos;
     }
   }

@@ -3,6 +3,7 @@
 
 import { writeIp, IP_TEXT_MAX } from "../util/ip";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
+import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
 
 const HEX = "0123456789abcdef";
 /**
@@ -120,12 +121,12 @@ export class JsonWriter {
     this.first = false;
   }
 
-  /** `"name":` with the comma when needed; names are ASCII literals. */
-  key(name: string): void {
+  /** `"name":` with the comma when needed; the names are packed (json-keys.json). */
+  key(k: JsonKey): void {
     this.element();
-    this.byte(0x22);
-    this.ascii(name);
-    this.byte(0x22);
+    const at = JSON_KEY_OFFSETS + (<usize>k << 1);
+    const start = <i32>load<u16>(at);
+    this.quotedRaw(JSON_KEY_TEXT + <usize>start, <i32>load<u16>(at, 2) - start);
     this.byte(0x3a);
   }
 

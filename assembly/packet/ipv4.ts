@@ -4,6 +4,7 @@
 // carries the L4 header, so only it gets one parsed (l4.ts).
 
 import { Packet, PacketError } from "./packet";
+import { PacketDetail } from "../packet-detail-text";
 import { u16be, u8at } from "./wire";
 
 /** The fixed part of the header (IHL 5). */
@@ -16,13 +17,13 @@ const FRAGMENT_OFFSET_MASK: i32 = 0x1fff;
 /** Parses the IPv4 header at `pos` (the version nibble is already 4) with the bytes up to `end`. */
 export function parseIpv4(p: Packet, pos: usize, end: usize): bool {
   const present = <i32>(end - pos);
-  if (present < IPV4_MIN_HEADER_LEN) return p.fail(PacketError.TRUNCATED, "IPv4 header truncated");
+  if (present < IPV4_MIN_HEADER_LEN) return p.fail(PacketError.TRUNCATED, PacketDetail.IPV4_HEADER_TRUNCATED);
   const headerLen = (u8at(pos) & 15) << 2; // IHL counts 32-bit words
-  if (headerLen < IPV4_MIN_HEADER_LEN) return p.fail(PacketError.BAD_IPV4_HEADER, "IPv4 IHL below 5");
+  if (headerLen < IPV4_MIN_HEADER_LEN) return p.fail(PacketError.BAD_IPV4_HEADER, PacketDetail.IPV4_IHL_BELOW_5);
   const totalLen = u16be(pos + 2);
-  if (totalLen < headerLen) return p.fail(PacketError.BAD_IPV4_HEADER, "IPv4 total length below the header length");
+  if (totalLen < headerLen) return p.fail(PacketError.BAD_IPV4_HEADER, PacketDetail.IPV4_TOTAL_LENGTH_BELOW_THE_HEADER_LENGTH);
   // Bytes after totalLen (Ethernet pads frames to 60 bytes) are not part of the datagram.
-  if (totalLen > present) return p.fail(PacketError.TRUNCATED, "IPv4 total length beyond the bytes present");
+  if (totalLen > present) return p.fail(PacketError.TRUNCATED, PacketDetail.IPV4_TOTAL_LENGTH_BEYOND_THE_BYTES_PRESENT);
 
   p.version = 4;
   p.l3 = pos;

@@ -24,6 +24,7 @@
 //   only on links with MTUs above 64 KiB; they are rejected (JUMBOGRAM).
 
 import { IpProto, MAX_EXTENSIONS, Packet, PacketError } from "./packet";
+import { PacketDetail } from "../packet-detail-text";
 import { u16be, u32be, u8at } from "./wire";
 
 export const IPV6_HEADER_LEN: i32 = 40;
@@ -46,15 +47,15 @@ export function isWalkedExtension(next: i32): bool {
 /** Parses the IPv6 header at `pos` (the version nibble is already 6) and its extension headers, with the bytes up to `end`. */
 export function parseIpv6(p: Packet, pos: usize, end: usize): bool {
   const present = <i32>(end - pos);
-  if (present < IPV6_HEADER_LEN) return p.fail(PacketError.TRUNCATED, "IPv6 header truncated");
+  if (present < IPV6_HEADER_LEN) return p.fail(PacketError.TRUNCATED, PacketDetail.IPV6_HEADER_TRUNCATED);
   const payloadLen = u16be(pos + 4);
   let next = u8at(pos + 6);
   if (payloadLen == 0 && next == IpProto.HOP_BY_HOP) {
-    return p.fail(PacketError.JUMBOGRAM, "IPv6 jumbogram (payload length 0 with Hop-by-Hop options) is not supported");
+    return p.fail(PacketError.JUMBOGRAM, PacketDetail.IPV6_JUMBOGRAM);
   }
   const totalLen = IPV6_HEADER_LEN + payloadLen;
   // Bytes after the payload (Ethernet padding) are not part of the datagram.
-  if (totalLen > present) return p.fail(PacketError.TRUNCATED, "IPv6 payload length beyond the bytes present");
+  if (totalLen > present) return p.fail(PacketError.TRUNCATED, PacketDetail.IPV6_PAYLOAD_LENGTH_BEYOND_THE_BYTES_PRESENT);
 
   p.version = 6;
   p.l3 = pos;
@@ -70,19 +71,19 @@ export function parseIpv6(p: Packet, pos: usize, end: usize): bool {
   const datagramEnd = pos + <usize>totalLen;
   let cur = pos + <usize>IPV6_HEADER_LEN;
   while (isWalkedExtension(next)) {
-    if (p.extensionCount >= MAX_EXTENSIONS) return p.fail(PacketError.TOO_MANY_EXTENSIONS, "more than 8 IPv6 extension headers");
+    if (p.extensionCount >= MAX_EXTENSIONS) return p.fail(PacketError.TOO_MANY_EXTENSIONS, PacketDetail.MORE_THAN_8_IPV6_EXTENSION_HEADERS);
     const room = <i32>(datagramEnd - cur);
-    if (room < 2) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, "IPv6 extension header beyond the payload length");
+    if (room < 2) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, PacketDetail.IPV6_EXTENSION_HEADER_BEYOND_THE_PAYLOAD);
     let len: i32;
     if (next == IpProto.FRAGMENT) len = FRAGMENT_HEADER_LEN;
     else if (next == IpProto.AH) len = (u8at(cur + 1) + 2) << 2; // RFC 4302 §2.2: 32-bit words, minus 2
     else len = (u8at(cur + 1) + 1) << 3; // §4.3, §4.4, §4.6: 8-octet units, not counting the first 8
-    if (len > room) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, "IPv6 extension header longer than the payload length");
+    if (len > room) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, PacketDetail.IPV6_EXTENSION_HEADER_LONGER_THAN_THE_PAYLOAD);
 
     let stop = false;
     if (next == IpProto.HOP_BY_HOP) {
       if (p.extensionCount != 0) {
-        return p.fail(PacketError.BAD_IPV6_EXTENSIONS, "Hop-by-Hop Options header not directly after the IPv6 header");
+        return p.fail(PacketError.BAD_IPV6_EXTENSIONS, PacketDetail.HOP_BY_HOP_NOT_DIRECTLY_AFTER_THE_IPV6_HEADER);
       }
       p.hopByHop = cur;
       p.hopByHopLen = len;
@@ -92,7 +93,7 @@ export function parseIpv6(p: Packet, pos: usize, end: usize): bool {
         p.routingLen = len;
       }
     } else if (next == IpProto.FRAGMENT) {
-      if (p.fragment != 0) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, "more than one IPv6 Fragment header");
+      if (p.fragment != 0) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, PacketDetail.MORE_THAN_ONE_IPV6_FRAGMENT_HEADER);
       p.fragment = cur;
       p.fragmentLen = len;
       const field = u16be(cur + 2); // 13-bit offset in 8-octet units, 2 reserved bits, M
@@ -104,7 +105,7 @@ export function parseIpv6(p: Packet, pos: usize, end: usize): bool {
       stop = p.fragmentOffset != 0;
     } else if (next == IpProto.AH) {
       // RFC 4302 §2.6: in IPv6 the ICV is padded so that the AH is a multiple of 8 octets long.
-      if (len < AH_MIN_LEN || (len & 7) != 0) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, "IPv6 Authentication Header length invalid");
+      if (len < AH_MIN_LEN || (len & 7) != 0) return p.fail(PacketError.BAD_IPV6_EXTENSIONS, PacketDetail.IPV6_AUTHENTICATION_HEADER_LENGTH_INVALID);
       if (p.ah == 0) {
         p.ah = cur;
         p.ahLen = len;

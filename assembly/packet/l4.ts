@@ -8,6 +8,7 @@
 // BAD_L4_HEADER, never a read past it.
 
 import { IpProto, Packet, PacketError } from "./packet";
+import { PacketDetail } from "../packet-detail-text";
 import { u16be, u8at } from "./wire";
 
 export const UDP_HEADER_LEN: i32 = 8;
@@ -29,10 +30,10 @@ export function parseL4(p: Packet): bool {
 function parseUdp(p: Packet): bool {
   const l4 = p.l4;
   const present = p.l4Len;
-  if (present < UDP_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, "UDP header truncated");
+  if (present < UDP_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, PacketDetail.UDP_HEADER_TRUNCATED);
   const udpLen = u16be(l4 + 4);
-  if (udpLen < UDP_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, "UDP length below 8");
-  if (udpLen > present && !p.isFirstFragment) return p.fail(PacketError.BAD_L4_HEADER, "UDP length beyond the IP payload");
+  if (udpLen < UDP_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, PacketDetail.UDP_LENGTH_BELOW_8);
+  if (udpLen > present && !p.isFirstFragment) return p.fail(PacketError.BAD_L4_HEADER, PacketDetail.UDP_LENGTH_BEYOND_THE_IP_PAYLOAD);
   p.srcPort = u16be(l4);
   p.dstPort = u16be(l4 + 2);
   p.payload = l4 + <usize>UDP_HEADER_LEN;
@@ -48,10 +49,10 @@ function parseUdp(p: Packet): bool {
 function parseTcp(p: Packet): bool {
   const l4 = p.l4;
   const present = p.l4Len;
-  if (present < TCP_MIN_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, "TCP header truncated");
+  if (present < TCP_MIN_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, PacketDetail.TCP_HEADER_TRUNCATED);
   const headerLen = (u8at(l4 + 12) >> 4) << 2;
-  if (headerLen < TCP_MIN_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, "TCP data offset below 5");
-  if (headerLen > present) return p.fail(PacketError.BAD_L4_HEADER, "TCP data offset beyond the IP payload");
+  if (headerLen < TCP_MIN_HEADER_LEN) return p.fail(PacketError.BAD_L4_HEADER, PacketDetail.TCP_DATA_OFFSET_BELOW_5);
+  if (headerLen > present) return p.fail(PacketError.BAD_L4_HEADER, PacketDetail.TCP_DATA_OFFSET_BEYOND_THE_IP_PAYLOAD);
   p.srcPort = u16be(l4);
   p.dstPort = u16be(l4 + 2);
   p.tcpFlags = u8at(l4 + 13);

@@ -5,6 +5,7 @@
 // start of the IP header) and p.etherType (0x0800 or 0x86dd), or fails.
 
 import { Packet, PacketError, MAX_VLAN_TAGS } from "./packet";
+import { PacketDetail } from "../packet-detail-text";
 import { u16be } from "./wire";
 
 export const enum EtherType {
@@ -36,7 +37,7 @@ export const SLL2_HEADER_LEN: i32 = 20;
 
 /** Ethernet II: the ethertype at offset 12, then any VLAN tags. */
 export function parseEthernet(p: Packet, ptr: usize, end: usize): bool {
-  if (<i32>(end - ptr) < ETHERNET_HEADER_LEN) return p.fail(PacketError.TRUNCATED, "Ethernet header truncated");
+  if (<i32>(end - ptr) < ETHERNET_HEADER_LEN) return p.fail(PacketError.TRUNCATED, PacketDetail.ETHERNET_HEADER_TRUNCATED);
   return walkTags(p, ptr + <usize>ETHERNET_HEADER_LEN, end, u16be(ptr + 12));
 }
 
@@ -46,7 +47,7 @@ export function parseEthernet(p: Packet, ptr: usize, end: usize): bool {
  * original protocol), so tags are walked here as after an Ethernet header.
  */
 export function parseLinuxSll(p: Packet, ptr: usize, end: usize): bool {
-  if (<i32>(end - ptr) < SLL_HEADER_LEN) return p.fail(PacketError.TRUNCATED, "Linux cooked (SLL) header truncated");
+  if (<i32>(end - ptr) < SLL_HEADER_LEN) return p.fail(PacketError.TRUNCATED, PacketDetail.SLL_HEADER_TRUNCATED);
   return walkTags(p, ptr + <usize>SLL_HEADER_LEN, end, u16be(ptr + 14));
 }
 
@@ -55,7 +56,7 @@ export function parseLinuxSll(p: Packet, ptr: usize, end: usize): bool {
  * did not strip follows the header with protocol 0x8100: walked the same way.
  */
 export function parseLinuxSll2(p: Packet, ptr: usize, end: usize): bool {
-  if (<i32>(end - ptr) < SLL2_HEADER_LEN) return p.fail(PacketError.TRUNCATED, "Linux cooked (SLL2) header truncated");
+  if (<i32>(end - ptr) < SLL2_HEADER_LEN) return p.fail(PacketError.TRUNCATED, PacketDetail.SLL2_HEADER_TRUNCATED);
   return walkTags(p, ptr + <usize>SLL2_HEADER_LEN, end, u16be(ptr));
 }
 
@@ -66,8 +67,8 @@ export function parseLinuxSll2(p: Packet, ptr: usize, end: usize): bool {
  */
 function walkTags(p: Packet, pos: usize, end: usize, type: i32): bool {
   while (type == EtherType.VLAN || type == EtherType.QINQ) {
-    if (p.vlanCount >= MAX_VLAN_TAGS) return p.fail(PacketError.TOO_MANY_VLAN_TAGS, "more than two VLAN tags");
-    if (<i32>(end - pos) < VLAN_TAG_LEN) return p.fail(PacketError.TRUNCATED, "VLAN tag truncated");
+    if (p.vlanCount >= MAX_VLAN_TAGS) return p.fail(PacketError.TOO_MANY_VLAN_TAGS, PacketDetail.MORE_THAN_TWO_VLAN_TAGS);
+    if (<i32>(end - pos) < VLAN_TAG_LEN) return p.fail(PacketError.TRUNCATED, PacketDetail.VLAN_TAG_TRUNCATED);
     const vid = u16be(pos) & 0x0fff;
     if (p.vlanCount == 0) p.outerVlanId = vid;
     else p.innerVlanId = vid;
@@ -77,6 +78,6 @@ function walkTags(p: Packet, pos: usize, end: usize, type: i32): bool {
   }
   p.etherType = type;
   p.l3 = pos;
-  if (type != EtherType.IPV4 && type != EtherType.IPV6) return p.fail(PacketError.NOT_IP, "ethertype is neither IPv4 nor IPv6");
+  if (type != EtherType.IPV4 && type != EtherType.IPV6) return p.fail(PacketError.NOT_IP, PacketDetail.ETHERTYPE_IS_NEITHER_IPV4_NOR_IPV6);
   return true;
 }

@@ -11,7 +11,7 @@
 // checked against the bytes it may cover before anything behind it is read,
 // nothing outside [ptr, ptr + len) is ever read, the walks (VLAN tags, IPv6
 // extension headers) have fixed limits, and nothing is allocated per packet:
-// one Packet is reused, `detail` is always a string literal. A Packet holds
+// one Packet is reused, `detail` is a number (packetDetailText). A Packet holds
 // views (addresses into the caller's bytes), never copies: the caller keeps
 // the bytes alive and unchanged while it uses the views.
 //
@@ -25,6 +25,7 @@ import { parseIpv4 } from "./ipv4";
 import { parseIpv6 } from "./ipv6";
 import { parseL4 } from "./l4";
 import { u16be, u8at } from "./wire";
+import { PacketDetail, PACKET_DETAIL_COUNT, PACKET_DETAIL_TEXT, PACKET_DETAIL_OFFSETS } from "../packet-detail-text";
 
 /** Link types by their pcap LINKTYPE_* numbers (the pcap/pcapng header field). */
 export const enum LinkType {
@@ -86,8 +87,8 @@ export const MAX_EXTENSIONS: i32 = 8;
 export class Packet {
   /** First failure of the last parse; NONE after a successful one. */
   error: PacketError = PacketError.NONE;
-  /** What failed, as a static literal ("" when nothing did). */
-  detail: string = "";
+  /** What failed (NONE when nothing did); packetDetailText() says it in words. */
+  detail: PacketDetail = PacketDetail.NONE;
 
   // ---- link layer
   /** The link type of the last parse and the whole frame it was given. */
@@ -215,7 +216,7 @@ export class Packet {
    */
   parse(ptr: usize, len: i32, link: LinkType): bool {
     this.reset(ptr, len, link);
-    if (len < 0) return this.fail(PacketError.TRUNCATED, "negative packet length");
+    if (len < 0) return this.fail(PacketError.TRUNCATED, PacketDetail.NEGATIVE_PACKET_LENGTH);
     const end = ptr + <usize>len;
     let version = 0; // 0: the version nibble decides
     switch (link) {
@@ -249,15 +250,15 @@ export class Packet {
         break;
       }
       default:
-        return this.fail(PacketError.UNSUPPORTED_LINK, "unsupported link type");
+        return this.fail(PacketError.UNSUPPORTED_LINK, PacketDetail.UNSUPPORTED_LINK_TYPE);
     }
-    if (this.l3 >= end) return this.fail(PacketError.TRUNCATED, "no IP header");
+    if (this.l3 >= end) return this.fail(PacketError.TRUNCATED, PacketDetail.NO_IP_HEADER);
     const nibble = u8at(this.l3) >> 4; // RFC 791 §3.1, RFC 8200 §3
     if (version == 0) {
-      if (nibble != 4 && nibble != 6) return this.fail(PacketError.BAD_IP_VERSION, "IP version is neither 4 nor 6");
+      if (nibble != 4 && nibble != 6) return this.fail(PacketError.BAD_IP_VERSION, PacketDetail.IP_VERSION_IS_NEITHER_4_NOR_6);
       version = nibble;
     } else if (nibble != version) {
-      return this.fail(PacketError.BAD_IP_VERSION, "IP version differs from the one the link layer names");
+      return this.fail(PacketError.BAD_IP_VERSION, PacketDetail.IP_VERSION_DIFFERS_FROM_THE_LINK_LAYER);
     }
     if (version == 4) {
       if (!parseIpv4(this, this.l3, end)) return false;
@@ -268,7 +269,7 @@ export class Packet {
   }
 
   /** Records the first failure and returns false. */
-  fail(error: PacketError, detail: string): bool {
+  fail(error: PacketError, detail: PacketDetail): bool {
     if (this.error == PacketError.NONE) {
       this.error = error;
       this.detail = detail;
@@ -329,7 +330,7 @@ export class Packet {
 
   private reset(ptr: usize, len: i32, link: LinkType): void {
     this.error = PacketError.NONE;
-    this.detail = "";
+    this.detail = PacketDetail.NONE;
     this.link = <i32>link;
     this.frame = ptr;
     this.frameLen = len;
@@ -375,4 +376,16 @@ export class Packet {
     this.payload = 0;
     this.payloadLen = 0;
   }
+}
+
+/**
+ * What a PacketDetail (of a Packet or a StunMessage) says; "" for NONE or an
+ * unknown one. The packet path keeps only the number: the texts are compiled
+ * into a module only with this function (specs, a host that shows them).
+ */
+export function packetDetailText(d: PacketDetail): string {
+  if (<u32>d >= <u32>PACKET_DETAIL_COUNT) return "";
+  const at = PACKET_DETAIL_OFFSETS + (<usize>d << 1);
+  const start = <usize>load<u16>(at);
+  return String.UTF8.decodeUnsafe(PACKET_DETAIL_TEXT + start, <usize>load<u16>(at, 2) - start);
 }

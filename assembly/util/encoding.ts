@@ -1,5 +1,6 @@
 // Text encodings of bytes in configuration: strict base64url without padding
-// (RFC 4648 §5, as JWK uses it: RFC 7515 §2) and lowercase hex.
+// (RFC 4648 §5, as JWK uses it: RFC 7515 §2) and lowercase hex; and numbers
+// as decimal text.
 
 function sextet(c: i32): i32 {
   if (c >= 0x41 && c <= 0x5a) return c - 0x41;
@@ -52,4 +53,20 @@ function hexDigit(c: i32): i32 {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   return -1;
+}
+
+const DIGITS: usize = memory.data(20);
+
+/**
+ * `v` as decimal digits. The stdlib's toString() would bring its any-radix
+ * printer along (~0.4 KB of module) for the few numbers the core puts in
+ * strings: revocation keys, message arguments.
+ */
+export function decimal(v: u64): string {
+  let p = DIGITS + 20;
+  do {
+    store<u8>(--p, <u8>(0x30 + <u32>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  return String.UTF8.decodeUnsafe(p, DIGITS + 20 - p);
 }

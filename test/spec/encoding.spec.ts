@@ -1,4 +1,4 @@
-import { decodeBase64url, hexToBytes } from "../../assembly/util/encoding";
+import { decimal, decodeBase64url, hexToBytes } from "../../assembly/util/encoding";
 import { u8Hex } from "./helpers";
 
 // RFC 4648 §10 test vectors, bytes as hex: "", "f", "fo", "foo", "foob", "fooba", "foobar".
@@ -101,5 +101,12 @@ describe("hexToBytes", () => {
   it("rejects characters that are not hex digits", () => {
     const inputs: string[] = ["0g", "zz", " 0", "0 ", "0x00", "-1", "0\u0000", "é0"];
     for (let i = 0; i < inputs.length; i++) expect<bool>(hexToBytes(inputs[i]) == null).toBe(true, inputs[i]);
+  });
+});
+
+describe("decimal", () => {
+  it("writes what toString() writes", () => {
+    const values: u64[] = [0, 1, 9, 10, 99, 100, 4096, 4294967295, 9007199254740991, u64.MAX_VALUE];
+    for (let i = 0; i < values.length; i++) expect<string>(decimal(values[i])).toBe(values[i].toString());
   });
 });

@@ -1,4 +1,6 @@
 import { JsonReader, JsonType, JsonValue, JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_LENGTH } from "../../assembly/json/reader";
+import { Msg } from "../../assembly/config-message-text";
+import { element, member, message } from "../../assembly/config-message";
 import { Bytes, hex, rep, utf8 } from "./helpers";
 
 /** Parses UTF-8 `b`; the reader is returned in `last` for its error. */
@@ -276,5 +278,22 @@ describe("JsonReader: numbers", () => {
     const v = parse("9007199254740992")!;
     expect<u64>(<u64>v.num).toBe(<u64>1 << 53);
     expect<bool>(v.isInteger).toBe(true);
+  });
+});
+
+describe("configuration messages", () => {
+  it("fill in the field's path for @ and the argument for %", () => {
+    expect<string>(message(Msg.KEYSET_IS_NOT_DEFINED, element("descriptors", 3), "k\"1")).toBe("descriptors[3].keyset \"k\"1\" is not defined");
+    expect<string>(message(Msg.UNKNOWN_MEMBER_IN, member("keysets", "a"), "b")).toBe("unknown member \"b\" in keysets.a");
+    expect<string>(message(Msg.MORE_THAN_N_KEY_SETS, "", "16")).toBe("more than 16 key sets");
+    expect<string>(message(Msg.CONFIGURATION_MUST_BE_A_JSON_OBJECT)).toBe("configuration must be a JSON object");
+    expect<string>(message(Msg.BAD_U_ESCAPE_IN_JSON_STRING)).toBe("bad \\u escape in JSON string");
+  });
+
+  it("say where the JSON reader stopped", () => {
+    expect<bool>(rejects('{"a":1,"a":2}')).toBe(true);
+    expect<string>(last.error).toBe('duplicate JSON key "a" at byte 10');
+    expect<bool>(rejects(rep("[", JSON_MAX_DEPTH + 1))).toBe(true);
+    expect<string>(last.error).toBe("JSON nested deeper than 8 at byte 8");
   });
 });

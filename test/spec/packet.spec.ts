@@ -1,4 +1,5 @@
-import { LinkType, Packet, PacketError } from "../../assembly/packet/packet";
+import { LinkType, Packet, PacketError, packetDetailText } from "../../assembly/packet/packet";
+import { PacketDetail, PACKET_DETAIL_COUNT } from "../../assembly/packet-detail-text";
 import { formatIp } from "../../assembly/util/ip";
 import { hex, rep, toHex } from "./helpers";
 import {
@@ -12,7 +13,7 @@ describe("Packet.parse: IPv4", () => {
     const p = new Packet();
     expect<bool>(parseBytes(p, b, LinkType.RAW)).toBe(true);
     expect<i32>(p.error).toBe(PacketError.NONE);
-    expect<string>(p.detail).toBe("");
+    expect<string>(packetDetailText(p.detail)).toBe("");
     expect<i32>(p.version).toBe(4);
     expect<i32>(off(p.l3, b.ptr)).toBe(0);
     expect<i32>(p.l3Len).toBe(33);
@@ -154,7 +155,7 @@ describe("Packet.parse: IPv4", () => {
       const p = new Packet();
       expect<bool>(parseBytes(p, b, LinkType.RAW)).toBe(false, INPUTS[i]);
       expect<i32>(p.error).toBe(PacketError.BAD_IPV4_HEADER, INPUTS[i]);
-      expect<string>(p.detail).toBe("IPv4 total length below the header length", INPUTS[i]);
+      expect<string>(packetDetailText(p.detail)).toBe("IPv4 total length below the header length", INPUTS[i]);
     }
   });
 
@@ -188,7 +189,7 @@ describe("Packet.parse: UDP and TCP headers", () => {
     const p = new Packet();
     expect<bool>(parseBytes(p, b, LinkType.RAW)).toBe(false);
     expect<i32>(p.error).toBe(PacketError.BAD_L4_HEADER);
-    expect<string>(p.detail).toBe("UDP length beyond the IP payload");
+    expect<string>(packetDetailText(p.detail)).toBe("UDP length beyond the IP payload");
   });
 
   it("ends the UDP payload at a UDP length smaller than the IP payload", () => {
@@ -221,7 +222,7 @@ describe("Packet.parse: UDP and TCP headers", () => {
       const p = new Packet();
       expect<bool>(parseBytes(p, b, LinkType.RAW)).toBe(false, doff.toString());
       expect<i32>(p.error).toBe(PacketError.BAD_L4_HEADER, doff.toString());
-      expect<string>(p.detail).toBe("TCP data offset below 5", doff.toString());
+      expect<string>(packetDetailText(p.detail)).toBe("TCP data offset below 5", doff.toString());
     }
   });
 
@@ -230,7 +231,7 @@ describe("Packet.parse: UDP and TCP headers", () => {
     const p = new Packet();
     expect<bool>(parseBytes(p, b, LinkType.RAW)).toBe(false);
     expect<i32>(p.error).toBe(PacketError.BAD_L4_HEADER);
-    expect<string>(p.detail).toBe("TCP data offset beyond the IP payload");
+    expect<string>(packetDetailText(p.detail)).toBe("TCP data offset beyond the IP payload");
   });
 
   it("accepts a TCP data offset that ends exactly at the datagram end", () => {
@@ -333,7 +334,7 @@ describe("Packet reuse", () => {
     const good = hex(V4_UDP);
     expect<bool>(parseBytes(p, good, LinkType.RAW)).toBe(true);
     expect<i32>(p.error).toBe(PacketError.NONE);
-    expect<string>(p.detail).toBe("");
+    expect<string>(packetDetailText(p.detail)).toBe("");
   });
 
   it("keeps nothing of the previous packet", () => {
@@ -359,8 +360,18 @@ describe("Packet reuse", () => {
     const p = new Packet();
     const b = hex("55");
     expect<bool>(parseBytes(p, b, LinkType.RAW)).toBe(false);
-    expect<bool>(p.fail(PacketError.TRUNCATED, "later")).toBe(false);
+    expect<bool>(p.fail(PacketError.TRUNCATED, PacketDetail.NO_IP_HEADER)).toBe(false);
     expect<i32>(p.error).toBe(PacketError.BAD_IP_VERSION);
-    expect<string>(p.detail).toBe("IP version is neither 4 nor 6");
+    expect<string>(packetDetailText(p.detail)).toBe("IP version is neither 4 nor 6");
+  });
+});
+
+describe("packetDetailText", () => {
+  it("says every detail in words, nothing for NONE or an unknown one", () => {
+    expect<string>(packetDetailText(PacketDetail.NONE)).toBe("");
+    for (let d = 1; d < PACKET_DETAIL_COUNT; d++) expect<bool>(packetDetailText(d).length > 0).toBe(true, d.toString());
+    expect<string>(packetDetailText(<PacketDetail>PACKET_DETAIL_COUNT)).toBe("");
+    expect<string>(packetDetailText(<PacketDetail>-1)).toBe("");
+    expect<string>(packetDetailText(PacketDetail.IPV6_JUMBOGRAM)).toBe("IPv6 jumbogram (payload length 0 with Hop-by-Hop options) is not supported");
   });
 });
