@@ -18,30 +18,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-// ---------------------------------------------------------------- repository
-
-/** The repository: the first directory above this file (or the working
- * directory, when compiled elsewhere) holding package.json and the script. */
-function findRepo(): string {
-  const starts = [dirname(fileURLToPath(import.meta.url)), process.cwd()];
-  for (const start of starts) {
-    let dir = start;
-    for (;;) {
-      if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test/netns/make-captures.sh'))) return dir;
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error(`cannot find the repository (package.json + test/netns/make-captures.sh) above ${starts.join(' or ')}`);
-}
-
-const REPO = findRepo();
-const SCRIPT = join(REPO, 'test/netns/make-captures.sh');
-const PREFIX = 'ntokcap';
+import { join } from 'node:path';
+import {
+  MAKE_CAPTURES, dissect, fieldHex, makeCaptures, malformedOrWarned, nsOf, requireCaptureTools, tshark,
+  type Carrier, type CaptureRun, type FlowRecord, type ManifestFlow,
+} from '../support/netns-captures.js';
 
 // ---------------------------------------------------------------- tokens
 
@@ -58,61 +39,9 @@ const TOKEN_PLAIN = `00000002${COSE}`;
 /** What the peer sends back for a type-1 token: the same with type 2. */
 const reflectedOf = (token: string): string | null => (token.startsWith('1') ? `2${token.slice(1)}` : null);
 
-// ---------------------------------------------------------------- manifest, flows.json
+// ---------------------------------------------------------------- manifest
 
-type Carrier = 'stun' | 'hbh' | 'dstopts' | 'none';
-
-interface Flow {
-  name: string;
-  family: 4 | 6;
-  proto?: 'udp';
-  carrier: Carrier;
-  token?: string;
-  per_packet?: boolean;
-  packets: number;
-  dscp?: number;
-  ecn?: number;
-  reply?: boolean;
-  dport?: number;
-  sport?: number;
-  interval_ms?: number;
-  username?: string;
-  size?: number;
-}
-
-interface FlowRecord {
-  name: string;
-  family: 4 | 6;
-  proto: string;
-  carrier: Carrier;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-  token: string | null;
-  per_packet: boolean;
-  packets: number;
-  dscp: number;
-  ecn: number;
-  reply: boolean;
-  token_packets: number[];
-  payload_lengths: number[];
-  stun_attr: number | null;
-  stun_transaction_ids: string[];
-  option_type: number | null;
-  replies_expected: number;
-  replies_received: number;
-  reflected_tokens: { reply: number; where: string; token: string }[];
-  server: { received: number; replied: number; token_seen: number; reflected: number } | null;
-}
-
-interface FlowsJson {
-  version: number;
-  capture: Record<string, string>;
-  flows: FlowRecord[];
-}
-
-const FLOWS: Flow[] = [
+const FLOWS: ManifestFlow[] = [
   // A call over IPv6: STUN check with a type-1 token, then media; EF, ECT(1).
   { name: 'call6', family: 6, carrier: 'stun', token: TOKEN_REFLECT, packets: 5, dscp: 46, ecn: 1, reply: true },
   // IPv4, the token in every STUN request (consent checks), AF41, no reply.
@@ -123,29 +52,9 @@ const FLOWS: Flow[] = [
   { name: 'dst6', family: 6, carrier: 'dstopts', token: TOKEN_PLAIN, per_packet: true, packets: 3, dscp: 10, ecn: 3 },
   // No token at all, echoed.
   { name: 'plain4', family: 4, carrier: 'none', packets: 2, ecn: 1, reply: true, dport: 5006 },
-].map((f) => ({ interval_ms: 5, ...f }) as Flow);
+].map((f) => ({ interval_ms: 5, ...f }) as ManifestFlow);
 
 // ---------------------------------------------------------------- helpers
-
-function run(cmd: string, args: string[], timeoutMs = 20_000) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: timeoutMs });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  return r;
-}
-
-function tshark(args: string[]): string {
-  const r = run('tshark', args);
-  assert.equal(r.status, 0, `tshark ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
-
-function namespaces(): string[] {
-  const r = run('ip', ['netns', 'list']);
-  return r.stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.length > 0);
-}
-
-/** Namespaces a run of the script with this pid created (and left, if any). */
-const nsOf = (pid: number | undefined): string[] => namespaces().filter((n) => new RegExp(`^${PREFIX}-[crs]-${pid}$`).test(n));
 
 /** Processes whose command line mentions `needle` (e.g. a temp manifest path). */
 function processesMentioning(needle: string): number[] {
@@ -174,20 +83,7 @@ type Field = (typeof FIELDS)[number];
 type Packet = Record<Field, string[]>;
 
 /** Every packet of a capture, each field as the list of its occurrences. */
-function packets(file: string): Packet[] {
-  const out = tshark(['-r', file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', ...FIELDS.flatMap((f) => ['-e', f])]);
-  return out
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((line) => {
-      const cols = line.split('\t');
-      const p = {} as Packet;
-      FIELDS.forEach((f, i) => {
-        p[f] = (cols[i] ?? '') === '' ? [] : cols[i].split('|');
-      });
-      return p;
-    });
-}
+const packets = (file: string): Packet[] => dissect(file, FIELDS);
 
 const first = (p: Packet, f: Field): string | undefined => p[f][0];
 const num = (p: Packet, f: Field): number | undefined => (p[f].length ? Number(p[f][0]) : undefined);
@@ -197,7 +93,6 @@ const dst = (p: Packet) => first(p, 'ip.dst') ?? first(p, 'ipv6.dst');
 const dscp = (p: Packet) => num(p, 'ip.dsfield.dscp') ?? num(p, 'ipv6.tclass.dscp');
 const ecn = (p: Packet) => num(p, 'ip.dsfield.ecn') ?? num(p, 'ipv6.tclass.ecn');
 const hops = (p: Packet) => num(p, 'ip.ttl') ?? num(p, 'ipv6.hlim');
-const hex = (s: string | undefined) => (s ?? '').replace(/:/g, '').toLowerCase();
 
 function directions(pkts: Packet[], rec: FlowRecord): { fwd: Packet[]; rev: Packet[] } {
   const is = (p: Packet, a: string, ap: number, b: string, bp: number) =>
@@ -218,11 +113,11 @@ function checkCarrier(p: Packet, carrier: Carrier, token: string | null, what: s
   if (carrier === 'stun' && token !== null) {
     assert.ok(hasStun, `${what}: not dissected as STUN`);
     assert.equal(num(p, 'stun.type'), stunType, `${what}: STUN message type`);
-    if (txid !== undefined) assert.equal(hex(first(p, 'stun.id')), txid, `${what}: transaction id`);
+    if (txid !== undefined) assert.equal(fieldHex(first(p, 'stun.id')), txid, `${what}: transaction id`);
     const types = nums(p, 'stun.att.type');
     assert.ok(types.includes(rec.stun_attr ?? 0x8030), `${what}: no attribute 0x8030 in ${p['stun.att.type'].join(',')}`);
     assert.equal(types[types.length - 1], 0x8028, `${what}: FINGERPRINT is not the last attribute`);
-    assert.ok(p['stun.value'].map(hex).includes(token), `${what}: token bytes not in the attribute (${p['stun.value'].join(',')})`);
+    assert.ok(p['stun.value'].map(fieldHex).includes(token), `${what}: token bytes not in the attribute (${p['stun.value'].join(',')})`);
     assert.deepEqual(p['stun.att.crc32.status'], ['1'], `${what}: tshark does not find the FINGERPRINT good`);
   } else {
     assert.ok(!hasStun || carrier === 'stun', `${what}: unexpected STUN`);
@@ -235,14 +130,14 @@ function checkCarrier(p: Packet, carrier: Carrier, token: string | null, what: s
     assert.equal(num(p, OPTION_FIELD[carrier]), 17, `${what}: ${carrier} header missing or its next header is not UDP`);
     assert.ok(carrier === 'hbh' ? !hasDst : !hasHbh, `${what}: the other options header is present too`);
     assert.ok(nums(p, 'ipv6.opt.type').includes(rec.option_type ?? 0x1f), `${what}: no option 0x1F (${p['ipv6.opt.type'].join(',')})`);
-    assert.ok(p['ipv6.opt.unknown'].map(hex).includes(token), `${what}: token bytes not in option 0x1F`);
+    assert.ok(p['ipv6.opt.unknown'].map(fieldHex).includes(token), `${what}: token bytes not in option 0x1F`);
   } else {
     assert.ok(!hasHbh && !hasDst, `${what}: unexpected IPv6 options header`);
   }
 }
 
 /** One flow of flows.json against the capture. */
-function checkFlow(pkts: Packet[], flow: Flow, rec: FlowRecord, label: string, hopsFwd: number, hopsRev: number): void {
+function checkFlow(pkts: Packet[], flow: ManifestFlow, rec: FlowRecord, label: string, hopsFwd: number, hopsRev: number): void {
   const { fwd, rev } = directions(pkts, rec);
   const token = rec.token;
   assert.equal(fwd.length, flow.packets, `${label}: packets client -> server`);
@@ -266,7 +161,7 @@ function checkFlow(pkts: Packet[], flow: Flow, rec: FlowRecord, label: string, h
     if (flow.carrier === 'stun' && k >= 0) {
       // A Binding Success Response to each request; the token comes back as type 2 if it was type 1.
       assert.equal(num(p, 'stun.type'), 0x0101, `${what}: not a Binding Success Response`);
-      assert.equal(hex(first(p, 'stun.id')), rec.stun_transaction_ids[k], `${what}: transaction id`);
+      assert.equal(fieldHex(first(p, 'stun.id')), rec.stun_transaction_ids[k], `${what}: transaction id`);
       assert.deepEqual(p['stun.att.crc32.status'], ['1'], `${what}: FINGERPRINT`);
       if (back) checkCarrier(p, 'stun', back, what, rec, 0x0101);
       else assert.ok(!nums(p, 'stun.att.type').includes(0x8030), `${what}: token reflected though not type 1`);
@@ -295,8 +190,8 @@ function strays(pkts: Packet[], recs: FlowRecord[]): Packet[] {
 }
 
 function assertClean(file: string, pkts: Packet[], recs: FlowRecord[]): void {
-  const bad = tshark(['-r', file, '-Y', '_ws.malformed || _ws.expert.severity >= "Warning"', '-T', 'fields', '-e', 'frame.number', '-e', '_ws.expert.message']);
-  assert.equal(bad.trim(), '', `${file}: malformed packets or expert warnings/errors:\n${bad}`);
+  const bad = malformedOrWarned(file);
+  assert.equal(bad, '', `${file}: malformed packets or expert warnings/errors:\n${bad}`);
   const other = strays(pkts, recs).filter((p) => !p['icmpv6.type'].some((t) => [133, 134, 135, 136, 143].includes(Number(t))));
   assert.deepEqual(
     other.map((p) => `frame ${first(p, 'frame.number')}: ${src(p)} -> ${dst(p)} icmp ${p['icmp.type'].join()}${p['icmpv6.type'].join()}`),
@@ -321,33 +216,15 @@ function writeManifest(name: string, flows: unknown): string {
   return file;
 }
 
-function makeCaptures(args: string[], label: string): { out: string; flows: FlowsJson; ms: number; pid: number | undefined } {
-  const out = join(dir, `${label}-out`);
-  const t0 = Date.now();
-  const r = spawnSync('bash', [SCRIPT, ...args, out], { encoding: 'utf8', timeout: 25_000 });
-  const ms = Date.now() - t0;
-  assert.ok(!r.error, `make-captures.sh: ${r.error?.message}`);
-  assert.equal(r.status, 0, `make-captures.sh ${args.join(' ')} exited ${r.status} (${r.signal ?? ''}):\n${r.stderr}`);
-  assert.deepEqual(nsOf(r.pid), [], 'namespaces left behind');
-  const flows = JSON.parse(readFileSync(join(out, 'flows.json'), 'utf8')) as FlowsJson;
-  return { out, flows, ms, pid: r.pid };
-}
+const captureRun = (args: string[], label: string): CaptureRun => makeCaptures(args, join(dir, `${label}-out`));
 
 describe('netns captures (make-captures.sh, send.py)', { timeout: 90_000 }, () => {
-  before(() => {
-    if (process.getuid?.() !== 0) throw new Error('the capture tests need root (network namespaces, CAP_NET_RAW)');
-    const t = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
-    if (t.error || t.status !== 0) throw new Error('tshark not found: the capture tests need it (apt-get install tshark)');
-    const i = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    if (i.error || i.status !== 0) throw new Error('ip (iproute2) with netns support not found');
-    const p = spawnSync(process.env.PYTHON ?? 'python3', ['--version'], { encoding: 'utf8' });
-    if (p.error || p.status !== 0) throw new Error('python3 not found');
-  });
+  before(requireCaptureTools);
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('captures every flow with its carrier, DSCP, ECN and replies, as tshark dissects them', () => {
     const manifest = writeManifest('manifest.json', FLOWS);
-    const { out, flows, ms } = makeCaptures([manifest], 'direct');
+    const { out, flows, ms } = captureRun([manifest], 'direct');
     assert.ok(ms < 30_000, `make-captures.sh took ${ms} ms`);
     const file = join(out, 'capture.pcap');
     assert.ok(statSync(file).size > 24, 'empty capture');
@@ -385,7 +262,7 @@ describe('netns captures (make-captures.sh, send.py)', { timeout: 90_000 }, () =
   it('captures the same through a forwarding router namespace (--router), on both sides', () => {
     const flows = [FLOWS[0], FLOWS[2], FLOWS[4]];
     const manifest = writeManifest('router.json', flows);
-    const { out, flows: doc, ms } = makeCaptures(['--router', manifest], 'router');
+    const { out, flows: doc, ms } = captureRun(['--router', manifest], 'router');
     assert.ok(ms < 30_000, `make-captures.sh --router took ${ms} ms`);
     assert.equal(doc.capture.router, '1');
     const at = { server: join(out, 'capture.pcap'), lan: join(out, 'router-lan.pcap') };
@@ -405,7 +282,7 @@ describe('netns captures (make-captures.sh, send.py)', { timeout: 90_000 }, () =
 
   it('rejects a bad manifest before creating anything', () => {
     const manifest = writeManifest('bad.json', [{ name: 'x', family: 4, carrier: 'hbh', token: TOKEN_PLAIN }]);
-    const r = spawnSync('bash', [SCRIPT, manifest, join(dir, 'bad-out')], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('bash', [MAKE_CAPTURES, manifest, join(dir, 'bad-out')], { encoding: 'utf8', timeout: 20_000 });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /needs family 6/);
     assert.deepEqual(nsOf(r.pid), []);
@@ -417,7 +294,7 @@ describe('netns captures (make-captures.sh, send.py)', { timeout: 90_000 }, () =
       { name: 'long', family: 6, carrier: 'hbh', token: TOKEN_PLAIN, per_packet: true, packets: 2000, interval_ms: 5, reply: true },
     ]);
     const out = join(dir, 'killed-out');
-    const child = spawn('bash', [SCRIPT, manifest, out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [MAKE_CAPTURES, manifest, out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
