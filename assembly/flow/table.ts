@@ -33,6 +33,7 @@ const K_PROTO = 36; //      u8
 const S_FLAGS = 37; //      u8: FLAG_*
 const S_CODE = 38; //       u8: result code of the decision
 const S_SERVICE = 40; //    u16: index of the service in the policy (0: none)
+const S_EXPIRES_FRAC = 42; // u16: the expiry's fraction of a second, in 1/65536 s (rounded down)
 const S_EXPIRES = 44; //    u32: unix seconds at which the decision ends (token exp), 0xffffffff: never
 const S_LAST_SEEN = 48; //  u32: unix seconds of the last packet (idle aging)
 const S_DIGEST = 52; //     u32: first 4 bytes of the token's SHA-256 (links a flow to its token)
@@ -294,8 +295,10 @@ export class FlowTable {
 
   /**
    * Looks at the next `maxWork` entries of the aging hand and removes those
-   * idle longer than `idleTimeout` or past their decision's expiry. A caller
-   * spreads aging over packets; a full pass takes capacity / maxWork calls.
+   * idle longer than `idleTimeout`. A caller spreads aging over packets; a
+   * full pass takes capacity / maxWork calls. A decision past its expiry is
+   * not aged here: the flow's next packet finds it expired (isExpired), so
+   * the flow says `expired` whatever the aging hand's position.
    */
   expire(now: f64, idleTimeout: f64, maxWork: i32): i32 {
     const t = toSeconds(now);
@@ -307,7 +310,7 @@ export class FlowTable {
       this.ageHand = i + 1 < this.capacity ? i + 1 : 0;
       if (!this.isUsed(i)) continue;
       const e = this.at(i);
-      if (<u64>load<u32>(e + S_LAST_SEEN) + <u64>idle <= <u64>t || load<u32>(e + S_EXPIRES) <= t) {
+      if (<u64>load<u32>(e + S_LAST_SEEN) + <u64>idle <= <u64>t) {
         this.remove(i);
         this.counters.expirations++;
         removed++;
@@ -316,9 +319,17 @@ export class FlowTable {
     return removed;
   }
 
-  /** The decision has reached its expiry (the token's exp). */
+  /**
+   * The decision has reached its expiry (the token's exp + leeway), to
+   * 1/65536 s: the token cache compares the exact exp, and whole seconds
+   * would end a mark up to a second early (a fractional exp or leeway) and
+   * re-decide the flow from the cache on every packet of that second.
+   */
   isExpired(i: i32, now: f64): bool {
-    return load<u32>(this.at(i) + S_EXPIRES) <= toSeconds(now);
+    const e = this.at(i);
+    const sec = load<u32>(e + S_EXPIRES);
+    if (sec == NEVER) return false;
+    return <f64>sec + <f64>load<u16>(e + S_EXPIRES_FRAC) / 65536.0 <= now;
   }
 
   setDecision(i: i32, code: i32, service: i32, flags: u8, expires: f64): void {
@@ -326,7 +337,11 @@ export class FlowTable {
     store<u8>(e + S_CODE, <u8>code);
     store<u16>(e + S_SERVICE, <u16>service);
     store<u8>(e + S_FLAGS, (load<u8>(e + S_FLAGS) & KEPT_FLAGS) | (flags & ~KEPT_FLAGS));
-    store<u32>(e + S_EXPIRES, expires == Infinity ? NEVER : toSeconds(expires));
+    const sec = expires == Infinity ? NEVER : toSeconds(expires);
+    store<u32>(e + S_EXPIRES, sec);
+    // Rounded down: never later than the token's exp.
+    const frac = sec == NEVER || sec == 0 ? 0.0 : Math.floor((expires - <f64>sec) * 65536.0);
+    store<u16>(e + S_EXPIRES_FRAC, <u16>(frac > 0 ? (frac < 65535 ? frac : 65535) : 0));
   }
 
   addFlag(i: i32, flag: u8): void {

@@ -149,14 +149,22 @@ describe("FlowTable", () => {
     expect<i32>(t.count).toBe(0);
   });
 
-  it("ages out a flow past its decision's expiry even while packets keep coming", () => {
+  it("ends a decision at its expiry to the fraction of a second, and leaves it to the next packet, not to aging", () => {
     const t = new FlowTable(16, 5);
     udp4(t, CLIENT4.ptr, 1, SERVER4.ptr, 2);
     const i = t.insert(0);
     t.setDecision(i, 0, 1, FLAG_TOKEN, 50);
     expect<bool>(t.isExpired(i, 49)).toBe(false);
     expect<bool>(t.isExpired(i, 50)).toBe(true);
-    expect<i32>(t.expire(50, 1000, 16)).toBe(1);
+    t.setDecision(i, 0, 1, FLAG_TOKEN, 50.5);
+    expect<bool>(t.isExpired(i, 50.25)).toBe(false);
+    expect<bool>(t.isExpired(i, 50.4999)).toBe(false);
+    expect<bool>(t.isExpired(i, 50.5)).toBe(true);
+    t.setDecision(i, 0, 1, FLAG_TOKEN, Infinity);
+    expect<bool>(t.isExpired(i, 4294967296.0)).toBe(false);
+    t.setDecision(i, 0, 1, FLAG_TOKEN, 50);
+    expect<i32>(t.expire(50, 1000, 16)).toBe(0);
+    expect<bool>(t.isUsed(i)).toBe(true);
   });
 
   it("reuses the slot of a removed flow", () => {
