@@ -84,7 +84,8 @@ export function assert(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`benchmark self-check failed: ${what}`);
 }
 
-function rawKeyOf(jwk: Jwk): Uint8Array {
+/** Raw key as docs/abi.md key_import takes it. */
+export function rawKeyOf(jwk: Jwk): Uint8Array {
   if (jwk.kty === 'oct') return b64(jwk.k);
   if (jwk.kty === 'OKP') return b64(jwk.x);
   const out = new Uint8Array(65);
@@ -92,6 +93,23 @@ function rawKeyOf(jwk: Jwk): Uint8Array {
   out.set(b64(jwk.x), 1);
   out.set(b64(jwk.y), 33);
   return out;
+}
+
+/**
+ * What the tag or signature of a tagged Mac0 or Sign1 message (no network
+ * token header) covers, rebuilt from the message's own fields with the
+ * issuer's encoder: the bytes the core hands the host's HMAC or verify.
+ */
+export function signedStructure(bare: Uint8Array): { algId: number; structure: Uint8Array; tagOrSig: Uint8Array; payload: Uint8Array } {
+  const decoder = new Decoder({ mapsAsObjects: false });
+  const decoded = decoder.decode(bare) as Tag;
+  assert(decoded instanceof Tag && (decoded.tag === 17 || decoded.tag === 18), 'a tagged Mac0 or Sign1 message');
+  const [prot, , payload, tagOrSig] = (decoded.value as Uint8Array[]).map(plain);
+  const algId = (decoder.decode(prot) as Map<number, number>).get(1)!;
+  // RFC 9052 §6.3: MAC_structure = ["MAC0", protected, external_aad, payload];
+  // §4.4: Sig_structure = ["Signature1", protected, external_aad, payload].
+  const structure = encodeCbor([decoded.tag === 17 ? 'MAC0' : 'Signature1', prot, EMPTY, payload]);
+  return { algId, structure, tagOrSig, payload };
 }
 
 export function makeFixtures(): Fixture[] {
@@ -111,18 +129,14 @@ export function makeFixtures(): Fixture[] {
     const base = { name: spec.name, alg: spec.alg, algId, kid: spec.kid, privateJwk, publicJwk, rawKey, token, bare };
 
     if (decoded.tag === 17) {
-      const [, , payload, tag] = (decoded.value as Uint8Array[]).map(plain);
-      // RFC 9052 §6.3: MAC_structure = ["MAC0", protected, external_aad, payload]
-      const structure = encodeCbor(['MAC0', protBstr, EMPTY, payload]);
+      const { structure, tagOrSig: tag, payload } = signedStructure(bare);
       const fullHmac = plain(createHmac('sha256', rawKey).update(structure).digest());
       assert(equal(fullHmac.subarray(0, tag.length), tag), `${spec.name}: raw HMAC over the rebuilt MAC_structure equals the token's tag`);
       assert(equal(payload, claimsCbor), `${spec.name}: payload is the claims`);
       return { ...base, kind: 'mac0' as const, structure, tagOrSig: tag, payload, fullHmac };
     }
     if (decoded.tag === 18) {
-      const [, , payload, sig] = (decoded.value as Uint8Array[]).map(plain);
-      // RFC 9052 §4.4: Sig_structure = ["Signature1", protected, external_aad, payload]
-      const structure = encodeCbor(['Signature1', protBstr, EMPTY, payload]);
+      const { structure, tagOrSig: sig, payload } = signedStructure(bare);
       const ok =
         algId === -8
           ? ed25519.verify(sig, structure, rawKey, { zip215: false })
@@ -188,7 +202,7 @@ interface Recorded {
  * nobleCrypto and checks that the core handed the host exactly the bytes the
  * raw-primitive rows time.
  */
-export async function checkHostBytes(fixtures: Fixture[]): Promise<void> {
+export async function checkHostBytes(fixtures: Fixture[], wasm?: Uint8Array): Promise<void> {
   let last: Recorded = {};
   const copy = (b: Uint8Array) => new Uint8Array(b);
   const rec: CryptoProvider = {
@@ -204,7 +218,7 @@ export async function checkHostBytes(fixtures: Fixture[]): Promise<void> {
       (last = { nonce: copy(nonce), aad: copy(aad), ct: copy(ct) }), nobleCrypto.aesGcmDecrypt(k, nonce, aad, ct)
     ),
   };
-  const v = await Verifier.open(verifierConfig(fixtures), { crypto: rec });
+  const v = await Verifier.open(verifierConfig(fixtures), { crypto: rec, wasm });
   for (const f of fixtures) {
     last = {};
     const r = v.verify(f.token);

@@ -14,6 +14,14 @@ export interface Row {
   async?: boolean;
   /** Bytes of the input this row verifies (token or structure), for the table. */
   bytes?: number;
+  /**
+   * Operations per round, fixed instead of calibrated, with `warmupOps`
+   * operations of warm-up instead of a warm-up time: for rows whose every
+   * operation uses up an input (a new flow, a token not seen before), so
+   * that the inputs can be made beforehand and do not run out.
+   */
+  iterations?: number;
+  warmupOps?: number;
 }
 
 export interface Measured {
@@ -100,6 +108,11 @@ export function median(xs: number[]): number {
 export async function measureGroup(rows: Row[], plan: Plan): Promise<Measured[]> {
   const iterations: number[] = [];
   for (const row of rows) {
+    if (row.iterations !== undefined) {
+      for (let i = 0; i < (row.warmupOps ?? 0); i++) consume(row.async ? await row.op() : row.op());
+      iterations.push(row.iterations);
+      continue;
+    }
     await runFor(row, row.async ? plan.asyncWarmupMs : plan.warmupMs);
     const calMs = Math.max(10, plan.roundMs / 4);
     const t0 = performance.now();
