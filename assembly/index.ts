@@ -260,6 +260,7 @@ export function status(): i32 {
   out.open();
   out.key(JsonKey.ENTRIES); out.int(g.cache.count);
   out.key(JsonKey.CAPACITY); out.int(g.cache.slots);
+  out.key(JsonKey.BYTES); out.int(g.cache.footprint);
   out.close();
   // Decisions by result code, for the codes that occurred.
   out.key(JsonKey.DECISIONS);

@@ -58,6 +58,7 @@ interface MemoryFigures {
   inserts: number;
   evictions: number;
   tokenCacheSlots: number;
+  tokenCacheBytes: number;
   verifications: number;
 }
 
@@ -102,6 +103,7 @@ async function memoryAtCapacity(keys: Keys, capacity: number, configured: boolea
     inserts: s.flows.inserts,
     evictions: s.flows.evictions,
     tokenCacheSlots: s.token_cache.capacity,
+    tokenCacheBytes: s.token_cache.bytes,
     verifications: s.verifications,
   };
 }
@@ -434,7 +436,8 @@ export async function packetPathBench(plan: Plan, quick: boolean, wasm?: Uint8Ar
   const baselineId = us('fast.js-number') <= us('fast.js-string') ? 'fast.js-number' : 'fast.js-string';
   const baselineName = baselineId === 'fast.js-number' ? 'Map<number>' : 'Map<string>';
   const fastRatio = paired('fast.shim', baselineId);
-  const perFlow = (m: MemoryFigures) => ({ growth: m.growth / m.capacity, table: m.flowsBytes / m.capacity });
+  // Per flow: the growth without the token cache, whose size is configured apart (token_cache slots), not per flow.
+  const perFlow = (m: MemoryFigures) => ({ growth: (m.growth - m.tokenCacheBytes) / m.capacity, table: m.flowsBytes / m.capacity });
   const marginal = (memBig.growth - memSmall.growth) / (memBig.capacity - memSmall.capacity);
 
   const out: string[] = [];
@@ -504,12 +507,12 @@ export async function packetPathBench(plan: Plan, quick: boolean, wasm?: Uint8Ar
       `${perFlow(memSmall).table.toFixed(1)} and ${perFlow(memBig).table.toFixed(1)} B/flow`,
     ),
     target(
-      `wasm memory growth ≤ ${FLOW_BYTES_BUDGET} B/flow at ${n(DEFAULT_CAPACITY)} and ${n(BIG_CAPACITY)}`,
+      `wasm memory growth − token cache ≤ ${FLOW_BYTES_BUDGET} B/flow at ${n(DEFAULT_CAPACITY)} and ${n(BIG_CAPACITY)}`,
       +Math.max(perFlow(memSmall).growth, perFlow(memBig).growth).toFixed(1),
       FLOW_BYTES_BUDGET,
       true,
       ' B',
-      `${perFlow(memSmall).growth.toFixed(1)} and ${perFlow(memBig).growth.toFixed(1)} B/flow; table, token cache, limiter, allocator`,
+      `${perFlow(memSmall).growth.toFixed(1)} and ${perFlow(memBig).growth.toFixed(1)} B/flow; marginal ${marginal.toFixed(1)}`,
     ),
   ];
 

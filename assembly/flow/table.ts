@@ -22,6 +22,8 @@
 // one) and chains are bounded, so crafted 5-tuples cannot turn a lookup into
 // a walk over the table.
 
+import { allocTable, freeTable } from "../util/pages";
+
 const ADDR = 16;
 
 // Entry layout (bytes).
@@ -116,20 +118,24 @@ export class FlowTable {
     this.buckets = b;
     this.seed = seed;
     // Raw blocks, not managed objects: sized once, never scanned by the collector.
-    this.entries = heap.alloc(<usize>capacity * <usize>ENTRY_BYTES);
-    this.bucketHeads = heap.alloc(<usize>b << 2);
+    // One block of whole pages: 16,384 flows are exactly 16 pages (1 MiB).
+    this.entries = allocTable(this.footprintBytes());
+    this.bucketHeads = this.entries + <usize>capacity * <usize>ENTRY_BYTES;
     this.clear();
   }
 
   /** Gives the memory back (a configuration with another capacity replaces the table). */
   release(): void {
-    heap.free(this.entries);
-    heap.free(this.bucketHeads);
+    freeTable(this.entries, this.footprintBytes());
   }
 
   /** Bytes of linear memory the table holds. */
   get footprint(): i32 {
     return this.capacity * ENTRY_BYTES + (this.buckets << 2);
+  }
+
+  private footprintBytes(): usize {
+    return <usize>this.capacity * <usize>ENTRY_BYTES + (<usize>this.buckets << 2);
   }
 
   clear(): void {
@@ -149,17 +155,14 @@ export class FlowTable {
    * (version 4) or 16 bytes at src/dst; ports are 0 for protocols without.
    */
   setKey(version: i32, proto: i32, src: usize, srcPort: i32, dst: usize, dstPort: i32): void {
-    const len = version == 4 ? 4 : 16;
-    this.keyV6 = version != 4;
+    const v6 = version != 4;
+    this.keyV6 = v6;
     this.keyProto = proto;
-    let c = memory.compare(src, dst, <usize>len);
-    if (c == 0) c = srcPort - dstPort;
-    const srcFirst = c <= 0;
+    // Canonical order (the lower endpoint first), compared a word at a time.
+    const srcFirst = endpointOrder(src, srcPort, dst, dstPort, v6) <= 0;
     this.keyOriginIsB = !srcFirst;
-    memory.fill(this.keyA, 0, ADDR);
-    memory.fill(this.keyB, 0, ADDR);
-    memory.copy(this.keyA, srcFirst ? src : dst, len);
-    memory.copy(this.keyB, srcFirst ? dst : src, len);
+    copyAddress(this.keyA, srcFirst ? src : dst, v6);
+    copyAddress(this.keyB, srcFirst ? dst : src, v6);
     this.keyPortA = srcFirst ? srcPort : dstPort;
     this.keyPortB = srcFirst ? dstPort : srcPort;
     this.keyHash = hashKey(this.seed, this.keyA, this.keyB, this.keyPortA, this.keyPortB, this.keyProto, this.keyV6);
@@ -181,8 +184,7 @@ export class FlowTable {
       ((load<u8>(e + S_FLAGS) & FLAG_IPV6) != 0) == this.keyV6 &&
       <i32>load<u16>(e + K_PORT_A) == this.keyPortA &&
       <i32>load<u16>(e + K_PORT_B) == this.keyPortB &&
-      memory.compare(e + K_A, this.keyA, ADDR) == 0 &&
-      memory.compare(e + K_B, this.keyB, ADDR) == 0;
+      sameAddress(e + K_A, this.keyA) && sameAddress(e + K_B, this.keyB);
   }
 
   /**
@@ -391,13 +393,51 @@ export class FlowTable {
   }
 }
 
-/** FNV-1a over the canonical key, seeded, with a murmur3 finaliser to spread the bits. */
+/**
+ * -1, 0 or 1: the order of two endpoints, address (bytes in network order,
+ * compared as big-endian words) then port.
+ */
+// @ts-ignore: decorator
+@inline function endpointOrder(a: usize, portA: i32, b: usize, portB: i32, v6: bool): i32 {
+  if (v6) {
+    const a0 = bswap<u64>(load<u64>(a)), b0 = bswap<u64>(load<u64>(b));
+    if (a0 != b0) return a0 < b0 ? -1 : 1;
+    const a1 = bswap<u64>(load<u64>(a, 8)), b1 = bswap<u64>(load<u64>(b, 8));
+    if (a1 != b1) return a1 < b1 ? -1 : 1;
+  } else {
+    const a0 = bswap<u32>(load<u32>(a)), b0 = bswap<u32>(load<u32>(b));
+    if (a0 != b0) return a0 < b0 ? -1 : 1;
+  }
+  return portA - portB;
+}
+
+/** A key address: IPv4 in the first 4 bytes, the rest zero. */
+// @ts-ignore: decorator
+@inline function copyAddress(to: usize, from: usize, v6: bool): void {
+  if (v6) {
+    store<u64>(to, load<u64>(from));
+    store<u64>(to, load<u64>(from, 8), 8);
+  } else {
+    store<u64>(to, <u64>load<u32>(from));
+    store<u64>(to, 0, 8);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function sameAddress(a: usize, b: usize): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+/**
+ * The canonical key's hash: a multiply-xor over its 32-bit words, seeded,
+ * with murmur3's finaliser to spread the bits. Word loads, not bytes: it
+ * runs for every packet.
+ */
 function hashKey(seed: u32, a: usize, b: usize, portA: i32, portB: i32, proto: i32, v6: bool): u32 {
   let h: u32 = 2166136261 ^ seed;
-  for (let i = 0; i < ADDR; i++) h = (h ^ <u32>load<u8>(a + i)) * 16777619;
-  for (let i = 0; i < ADDR; i++) h = (h ^ <u32>load<u8>(b + i)) * 16777619;
-  h = (h ^ <u32>portA) * 16777619;
-  h = (h ^ <u32>portB) * 16777619;
+  for (let i = 0; i < ADDR; i += 4) h = (h ^ load<u32>(a + <usize>i)) * 16777619;
+  for (let i = 0; i < ADDR; i += 4) h = (h ^ load<u32>(b + <usize>i)) * 16777619;
+  h = (h ^ (<u32>portA | (<u32>portB << 16))) * 16777619;
   h = (h ^ <u32>(proto | (v6 ? 0x100 : 0))) * 16777619;
   h ^= h >> 16;
   h *= 0x85ebca6b;

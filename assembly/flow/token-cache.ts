@@ -11,6 +11,8 @@
 // on every hit). Memory is allocated once; configuration or revocation
 // changes clear() the cache, since cached decisions depended on them.
 
+import { allocTable, freeTable } from "../util/pages";
+
 export const KEY_BYTES: i32 = 16;
 export const MAX_PROBE: i32 = 8;
 export const DEFAULT_TOKEN_CACHE: i32 = 4096;
@@ -37,12 +39,12 @@ export class TokenCache {
     while (n < capacity) n <<= 1;
     this.slots = n;
     this.slotBytes = (SLOT_VALUE + valueBytes + 7) & ~7;
-    this.base = heap.alloc(<usize>n * <usize>this.slotBytes);
+    this.base = allocTable(<usize>n * <usize>this.slotBytes);
     this.clear();
   }
 
   release(): void {
-    heap.free(this.base);
+    freeTable(this.base, <usize>this.slots * <usize>this.slotBytes);
   }
 
   clear(): void {

@@ -98,12 +98,12 @@ export class Gateway {
    * as the core left it (DSCP rewritten, token attached) is `packet()`.
    */
   process(packet: Uint8Array, options: ProcessOptions = {}): Verdict {
-    const e = this.core.exports;
-    const view = this.memoryBytes();
     const len = packet.length <= this.capacity ? packet.length : this.capacity + 1;
-    if (len <= this.capacity) view.set(packet, this.inputPtr);
-    e.process(len, options.link ?? LINK_RAW, options.direction ?? Direction.Unknown, options.now ?? Date.now() / 1000);
-    this.memoryBytes(); // the first packet allocates the flow table: memory may have grown
+    // A view of memory that grew is detached (length 0): checking that costs less than reading memory.buffer.
+    if (this.bytes.length === 0) this.remakeViews();
+    if (len <= this.capacity) this.bytes.set(packet, this.inputPtr);
+    this.core.exports.process(len, options.link ?? LINK_RAW, options.direction ?? Direction.Unknown, options.now ?? Date.now() / 1000);
+    if (this.words.length === 0) this.remakeViews(); // the first packet allocates the flow table
     const w = this.words;
     const i = this.verdictIndex;
     const v = this.verdict;
@@ -120,7 +120,8 @@ export class Gateway {
 
   /** The last processed packet as it is now (a copy). */
   packet(): Uint8Array {
-    return this.memoryBytes().slice(this.inputPtr, this.inputPtr + this.verdict.length);
+    if (this.bytes.length === 0) this.remakeViews();
+    return this.bytes.slice(this.inputPtr, this.inputPtr + this.verdict.length);
   }
 
   resultName(code: number): string {
@@ -153,13 +154,10 @@ export class Gateway {
   }
 
   /** Views are remade after memory.grow, which detaches the old buffer. */
-  private memoryBytes(): Uint8Array {
+  private remakeViews(): void {
     const buffer = this.core.exports.memory.buffer;
-    if (this.bytes.buffer !== buffer) {
-      this.bytes = new Uint8Array(buffer);
-      this.words = new Int32Array(buffer);
-    }
-    return this.bytes;
+    this.bytes = new Uint8Array(buffer);
+    this.words = new Int32Array(buffer);
   }
 }
 
@@ -177,6 +175,6 @@ export interface GatewayStatus {
   tagged: number;
   tag_too_large: number;
   flows: { capacity: number; active: number; bytes: number; inserts: number; evictions: number; expirations: number };
-  token_cache: { entries: number; capacity: number };
+  token_cache: { entries: number; capacity: number; bytes: number };
   decisions: Record<string, number>;
 }
