@@ -50,7 +50,9 @@ triple=$(field toolchain.triple)
 float_abi=$(field toolchain.float_abi)
 endianness=$(field toolchain.endianness)
 stack_kib=$(field limits.wasm3_stack_kib)
-[ -n "$triple" ] && [ -n "$stack_kib" ] || { echo "build-board: $profile lacks toolchain.triple or limits.wasm3_stack_kib" >&2; exit 2; }
+wasm_pages=$(field limits.wasm_pages)
+[ -n "$triple" ] && [ -n "$stack_kib" ] && [ -n "$wasm_pages" ] ||
+  { echo "build-board: $profile lacks toolchain.triple, limits.wasm3_stack_kib or limits.wasm_pages" >&2; exit 2; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
 out="$root/build/boards/$name"
@@ -244,11 +246,21 @@ ld_quiet=
 [ "$arch_flags" = -msoft-float ] && ld_quiet=-Wl,--no-warn-mismatch
 # --- wasm3 + host ------------------------------------------------------------------
 sh "$root/host/fetch-wasm3.sh"
-step "ntokd (wasm3 stack ${stack_kib} KiB)"
+# The profile's wasm memory ceiling is wasm3's (d_m3MaxLinearMemoryPages):
+# memory.grow past it fails, and the core's allocator then asks for only what
+# it needs instead of doubling. make does not see defines change, so the
+# objects are rebuilt when the limits do.
+limits="stack_kib=$stack_kib wasm_pages=$wasm_pages"
+if [ "$(cat "$out/obj/.limits" 2>/dev/null)" != "$limits" ]; then
+  rm -rf "$out/obj"
+  mkdir -p "$out/obj"
+  printf '%s\n' "$limits" >"$out/obj/.limits"
+fi
+step "ntokd (wasm3 stack ${stack_kib} KiB, linear memory at most $wasm_pages pages)"
 cp "$root/build/ntok.wasm" "$out/ntok.wasm"
 make -s -C "$root/host" -j"$jobs" \
   CC="$CC" CFLAGS="-O2 -ffunction-sections -fdata-sections $arch_flags" \
-  CPPFLAGS="-I$deps/include $mbed_cfg -DWASM3_STACK_BYTES=$((stack_kib * 1024))" \
+  CPPFLAGS="-I$deps/include $mbed_cfg -DWASM3_STACK_BYTES=$((stack_kib * 1024)) -Dd_m3MaxLinearMemoryPages=$wasm_pages" \
   LDFLAGS="-static -Wl,--gc-sections -L$deps/lib $ld_quiet" \
   OUT="$out/ntokd.debug" OBJ="$out/obj"
 "$triple-strip" -o "$out/ntokd" "$out/ntokd.debug"

@@ -63,6 +63,47 @@ void sb_json_string(struct strbuf *b, const char *s)
 	sb_add(b, "\"", 1);
 }
 
+void sb_utf8(struct strbuf *b, const char *s, size_t n)
+{
+	static const char replacement[] = "\xef\xbf\xbd";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	sb_add(b, "", 0);
+	while (i < n) {
+		unsigned char c = u[i];
+		unsigned char lo = 0x80, hi = 0xbf;
+		size_t need, j;
+
+		if (c < 0x80) {
+			sb_add(b, s + i++, 1);
+			continue;
+		}
+		/* WHATWG Encoding §4.1 UTF-8 decoder: the bounds of the second byte exclude overlongs, surrogates and > U+10FFFF. */
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		else
+			need = 0;
+		for (j = i + 1; need && j < n && j <= i + need; j++) {
+			if (u[j] < lo || u[j] > hi)
+				break;
+			lo = 0x80, hi = 0xbf;
+		}
+		if (need && j == i + need + 1) {
+			sb_add(b, s + i, need + 1);
+			i = j;
+		} else {
+			/* One U+FFFD for the maximal invalid prefix; the byte that broke it is read again. */
+			sb_add(b, replacement, 3);
+			i = need ? j : i + 1;
+		}
+	}
+}
+
 void sb_json_number(struct strbuf *b, double d)
 {
 	char text[64];

@@ -18,6 +18,10 @@ void sb_add(struct strbuf *b, const char *s, size_t n);
 void sb_str(struct strbuf *b, const char *s);
 /* s as a JSON string literal (JSON.stringify's escapes). */
 void sb_json_string(struct strbuf *b, const char *s);
+/* s[0..n) as text decoded from UTF-8 and encoded again (readFileSync(path,
+ * 'utf8') then TextEncoder): unchanged when valid, every invalid sequence
+ * replaced by U+FFFD as the WHATWG decoder does. */
+void sb_utf8(struct strbuf *b, const char *s, size_t n);
 /* d as JSON.stringify writes it for integers below 1e21; otherwise the
  * shortest %g form that reads back as the same double. */
 void sb_json_number(struct strbuf *b, double d);

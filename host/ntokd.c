@@ -1,8 +1,9 @@
 /*
  * ntokd: the native host of ntok.wasm. This file is the command line: it
  * reads files and arguments, assembles the configuration JSON exactly as
- * `ntok verify` (src/cli/ntok.ts) does, and prints what the core answers.
- * Every decision about a token is made inside ntok.wasm.
+ * `ntok verify` (src/cli/ntok.ts) does, and prints what the core answers;
+ * `replay` and `tag` run a capture through the packet path (replay.c).
+ * Every decision about a token or a packet is made inside ntok.wasm.
  *
  * Exit codes as the TS CLI: 0 ok, 1 a rejected token (including unparseable
  * bytes and a trap in the core), 2 bad usage, an unreadable file, a refused
@@ -18,8 +19,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "crypto.h"
 #include "json_glue.h"
+#include "replay.h"
 #include "wasm_host.h"
 
 #ifndef NTOK_WASM_SHA256
@@ -36,7 +39,9 @@ static const char USAGE[] =
 	"usage:\n"
 	"  ntokd verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]\n"
 	"              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...\n"
-	"              [--config <config.json>] [--module <ntok.wasm>]\n";
+	"              [--config <config.json>] [--module <ntok.wasm>]\n"
+	"  ntokd replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--module <ntok.wasm>]\n"
+	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--module <ntok.wasm>]\n";
 
 static void usage(const char *fmt, ...)
 {
@@ -184,16 +189,6 @@ static double number_option(const char *value, const char *name)
 	return d;
 }
 
-/* Options of `verify`, as node:util parseArgs reads them (strict). */
-struct options {
-	const char *keys, *config, *now, *leeway, *require, *module;
-	int cwt, json;
-	const char **issuers, **audiences, **revoked;
-	size_t n_issuers, n_audiences, n_revoked;
-	const char *token;
-	size_t n_positionals;
-};
-
 static void push(const char ***list, size_t *n, const char *value)
 {
 	const char **grown = realloc(*list, (*n + 1) * sizeof **list);
@@ -204,30 +199,46 @@ static void push(const char ***list, size_t *n, const char *value)
 	*list = grown;
 }
 
-static void parse_options(int argc, char **argv, struct options *o)
+/* An option as node:util parseArgs declares it. */
+enum opt_kind { OPT_FLAG, OPT_STRING, OPT_LIST };
+
+struct opt_spec {
+	const char *name;
+	enum opt_kind kind;
+	void *dest;    /* int *, const char ** or const char *** */
+	size_t *count; /* OPT_LIST */
+};
+
+/* parseArgs({ strict: true, allowPositionals: true }): *first is the first positional. */
+static void parse_args(int argc, char **argv, const struct opt_spec *specs, const char **first, size_t *n_positionals)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL, *eq;
+		const struct opt_spec *o;
 		char name[32];
 
 		if (!strcmp(arg, "--")) {
-			for (i++; i < argc; i++, o->n_positionals++)
-				o->token = o->token ? o->token : argv[i];
+			for (i++; i < argc; i++, (*n_positionals)++)
+				*first = *first ? *first : argv[i];
 			break;
 		}
 		if (arg[0] != '-' || !arg[1]) {
-			if (!o->n_positionals++)
-				o->token = arg;
+			if (!(*n_positionals)++)
+				*first = arg;
 			continue;
 		}
 		if (arg[1] != '-')
 			usage("unknown option '%s'", arg);
 		eq = strchr(arg, '=');
 		snprintf(name, sizeof name, "%.*s", (int)((eq ? (size_t)(eq - arg) : strlen(arg)) - 2), arg + 2);
-		if (!strcmp(name, "cwt") || !strcmp(name, "json")) {
+		for (o = specs; o->name && strcmp(o->name, name); o++)
+			;
+		if (!o->name)
+			usage("unknown option '--%s'", name);
+		if (o->kind == OPT_FLAG) {
 			if (eq)
 				usage("option '--%s' does not take an argument", name);
-			*(!strcmp(name, "cwt") ? &o->cwt : &o->json) = 1;
+			*(int *)o->dest = 1;
 			continue;
 		}
 		if (eq) {
@@ -236,20 +247,45 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (i + 1 >= argc)
 				usage("option '--%s <value>' argument missing", name);
 			value = argv[++i];
-			if (value[0] == '-')
+			/* isOptionLikeValue(): "-" alone is a value. */
+			if (value[0] == '-' && value[1])
 				usage("option '--%s' argument is ambiguous (%s)", name, value);
 		}
-		if (!strcmp(name, "keys")) o->keys = value;
-		else if (!strcmp(name, "config")) o->config = value;
-		else if (!strcmp(name, "now")) o->now = value;
-		else if (!strcmp(name, "leeway")) o->leeway = value;
-		else if (!strcmp(name, "require")) o->require = value;
-		else if (!strcmp(name, "module")) o->module = value;
-		else if (!strcmp(name, "issuer")) push(&o->issuers, &o->n_issuers, value);
-		else if (!strcmp(name, "audience")) push(&o->audiences, &o->n_audiences, value);
-		else if (!strcmp(name, "revoked")) push(&o->revoked, &o->n_revoked, value);
-		else usage("unknown option '--%s'", name);
+		if (o->kind == OPT_STRING)
+			*(const char **)o->dest = value;
+		else
+			push((const char ***)o->dest, o->count, value);
 	}
+}
+
+/* Options of `verify`. */
+struct options {
+	const char *keys, *config, *now, *leeway, *require, *module;
+	int cwt, json;
+	const char **issuers, **audiences, **revoked;
+	size_t n_issuers, n_audiences, n_revoked;
+	const char *token;
+	size_t n_positionals;
+};
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	const struct opt_spec specs[] = {
+		{ "keys", OPT_STRING, &o->keys, NULL },
+		{ "config", OPT_STRING, &o->config, NULL },
+		{ "now", OPT_STRING, &o->now, NULL },
+		{ "leeway", OPT_STRING, &o->leeway, NULL },
+		{ "require", OPT_STRING, &o->require, NULL },
+		{ "module", OPT_STRING, &o->module, NULL },
+		{ "cwt", OPT_FLAG, &o->cwt, NULL },
+		{ "json", OPT_FLAG, &o->json, NULL },
+		{ "issuer", OPT_LIST, &o->issuers, &o->n_issuers },
+		{ "audience", OPT_LIST, &o->audiences, &o->n_audiences },
+		{ "revoked", OPT_LIST, &o->revoked, &o->n_revoked },
+		{ NULL, OPT_FLAG, NULL, NULL },
+	};
+
+	parse_args(argc, argv, specs, &o->token, &o->n_positionals);
 }
 
 /* A JWK, a JWK Set, or an array of JWKs: the keys array (readKeys). */
@@ -667,14 +703,45 @@ static int trapped(const struct options *o, const char *what, const char *trap)
 	return EXIT_REJECTED;
 }
 
+/* The module beside the binary (or --module), checked, under wasm3 with the crypto library up. */
+static struct ntok_core *open_core(const char *module, const char *argv0, uint8_t **wasm, char **module_path)
+{
+	struct ntok_core *core;
+	size_t wasm_len;
+	char err[256];
+
+	*module_path = module ? strdup(module) : default_module_path(argv0);
+	if (!*module_path)
+		die("out of memory");
+	*wasm = load_module(*module_path, &wasm_len);
+	if (crypto_init())
+		die("the crypto library failed to initialise");
+	if (!(core = core_open(*wasm, wasm_len, err, sizeof err)))
+		die("%s: %s", *module_path, err);
+	return core;
+}
+
+static int write_file(const char *path, const uint8_t *bytes, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fwrite(bytes, 1, len, f) == len ? 0 : -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
 static int cmd_verify(int argc, char **argv, const char *argv0)
 {
 	struct options o = { 0 };
 	struct strbuf config;
 	struct ntok_core *core;
-	char err[256], *module_path, *json = NULL;
+	char *module_path, *json = NULL;
 	uint8_t *wasm, *token;
-	size_t wasm_len, token_len, json_len;
+	size_t token_len, json_len;
 	int32_t len_arg, code;
 	const char *trap;
 	double now;
@@ -687,12 +754,7 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 		usage("verify needs --keys (or --config)");
 	config = verifier_config(&o);
 
-	module_path = o.module ? strdup(o.module) : default_module_path(argv0);
-	wasm = load_module(module_path, &wasm_len);
-	if (crypto_init())
-		die("the crypto library failed to initialise");
-	if (!(core = core_open(wasm, wasm_len, err, sizeof err)))
-		die("%s: %s", module_path, err);
+	core = open_core(o.module, argv0, &wasm, &module_path);
 
 	if ((trap = core_write_input(core, (const uint8_t *)config.s, config.len, &len_arg)) ||
 	    (trap = core_configure(core, len_arg, &code)) || (trap = core_output(core, &json, &json_len)))
@@ -748,6 +810,106 @@ out:
 	return rc;
 }
 
+/*
+ * replay: the capture through the packet path, one summary per flow. tag:
+ * the same with every packet taken as upstream (from the LAN), so the
+ * configuration's tagging rules attach tokens. (cmdReplay in src/cli/ntok.ts.)
+ */
+static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
+{
+	const char *config = NULL, *out = NULL, *now = NULL, *module = NULL, *input = NULL, *trap;
+	const char *name = tagging ? "tag" : "replay";
+	int json = 0, rc = EXIT_OK;
+	size_t n_positionals = 0, file_len, config_len, status_len;
+	const struct opt_spec specs[] = {
+		{ "config", OPT_STRING, &config, NULL },
+		{ "out", OPT_STRING, &out, NULL },
+		{ "now", OPT_STRING, &now, NULL },
+		{ "json", OPT_FLAG, &json, NULL },
+		{ "module", OPT_STRING, &module, NULL },
+		{ NULL, OPT_FLAG, NULL, NULL },
+	};
+	struct replay_options ro = { 0, 0, tagging ? 1 : 0 };
+	struct replay_result result;
+	struct capture cap;
+	struct ntok_core *core;
+	struct strbuf text = { 0 };
+	char err[512], *file, *config_raw, *reply = NULL, *module_path;
+	uint8_t *wasm;
+	int32_t len_arg, code;
+
+	parse_args(argc, argv, specs, &input, &n_positionals);
+	if (n_positionals != 1)
+		usage("%s takes one capture file", name);
+	/* `if (!values.config)`: an empty value counts as none, as in the TS CLI. */
+	if (!config || !*config)
+		usage("%s needs --config", name);
+	if (tagging && (!out || !*out))
+		usage("tag needs --out");
+	if (read_file(input, &file, &file_len))
+		usage("%s: %s", input, strerror(errno));
+	if (capture_read((const uint8_t *)file, file_len, &cap, err, sizeof err))
+		usage("%s: %s", input, err);
+
+	core = open_core(module, argv0, &wasm, &module_path);
+	/* Gateway.open(readText(config)): the file's text as UTF-8, invalid sequences as U+FFFD. */
+	config_raw = read_text(config, &config_len);
+	sb_utf8(&text, config_raw, config_len);
+	free(config_raw);
+	if (text.oom)
+		die("out of memory");
+	if ((trap = core_write_input(core, (const uint8_t *)(text.s ? text.s : ""), text.len, &len_arg)) ||
+	    (trap = core_configure(core, len_arg, &code)) || (trap = core_output(core, &reply, &status_len)))
+		die("configuration: trap: %s", trap);
+	if (code != 0) {
+		struct jslice message = string_member(reply, "message");
+
+		die("configuration: %.*s", (int)message.n, message.s);
+	}
+	free(reply);
+	reply = NULL;
+	free(text.s);
+	text = (struct strbuf){ 0 };
+	if (now) {
+		ro.now = number_option(now, "now");
+		ro.has_now = 1;
+	}
+
+	if (replay_run(core, &cap, &ro, &result, err, sizeof err)) {
+		/* The TS host throws here (a trap, or a writer refusing a packet): exit 1, nothing printed. */
+		fprintf(stderr, "ntokd: %s: %s\n", input, err);
+		rc = EXIT_REJECTED;
+		goto out;
+	}
+	if (out && *out && write_file(out, result.output, result.output_len)) {
+		fprintf(stderr, "ntokd: cannot write %s: %s\n", out, strerror(errno));
+		rc = EXIT_REJECTED;
+		goto out;
+	}
+	if (json) {
+		fwrite(result.json.s, 1, result.json.len, stdout);
+		fputc('\n', stdout);
+	} else if ((trap = core_status(core, &reply, &status_len))) {
+		fprintf(stderr, "ntokd: trap in status: %s\n", trap);
+		rc = EXIT_REJECTED;
+	} else {
+		replay_describe(&result, reply, cap.count, out, &text);
+		if (text.oom)
+			die("out of memory");
+		fwrite(text.s, 1, text.len, stdout);
+	}
+out:
+	free(reply);
+	free(text.s);
+	replay_free(&result);
+	capture_free(&cap);
+	free(file);
+	core_close(core);
+	free(wasm);
+	free(module_path);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -758,9 +920,12 @@ int main(int argc, char **argv)
 		fputs(USAGE, stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "verify"))
+	if (!strcmp(argv[1], "verify"))
+		rc = cmd_verify(argc - 2, argv + 2, argv[0]);
+	else if (!strcmp(argv[1], "replay") || !strcmp(argv[1], "tag"))
+		rc = cmd_replay(argc - 2, argv + 2, argv[0], !strcmp(argv[1], "tag"));
+	else
 		usage("unknown command %s", argv[1]);
-	rc = cmd_verify(argc - 2, argv + 2, argv[0]);
 	if (fflush(stdout) != 0)
 		return EXIT_USAGE;
 	return rc;

@@ -9,8 +9,9 @@
  * a trap, so that both hosts give the core the same answers. Offsets are read
  * as integers and checked before a pointer is formed from them.
  *
- * Linear memory is little-endian on every CPU; ntok only passes byte strings
- * through it, so no multi-byte value is read from or written to it here.
+ * Linear memory is little-endian on every CPU; ntok passes byte strings
+ * through it, and the one struct read here (process()'s verdict) is decoded
+ * byte by byte, never through a native pointer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,10 @@ struct ntok_core {
 	IM3Module module;
 	IM3Function input_ptr, input_capacity, output_ptr, output_len;
 	IM3Function configure, verify, result_name, abi_version;
+	IM3Function process, verdict_ptr, flow_name, service_name, status;
+	/* Constant addresses, read once. */
+	uint32_t input_at, verdict_at;
+	int32_t capacity;
 };
 
 /* The bytes [off, off + len) of linear memory, or NULL if any is outside it. */
@@ -260,6 +265,13 @@ static const struct {
 	{ "aes_gcm_decrypt", "i(i*i*i*i*)", h_aes_gcm_decrypt },
 };
 
+static const char *call_i32(IM3Function fn, int32_t *ret)
+{
+	const char *res = m3_CallV(fn);
+
+	return res ? res : m3_GetResultsV(fn, ret);
+}
+
 static const char *find(struct ntok_core *core, IM3Function *fn, const char *name)
 {
 	return m3_FindFunction(fn, core->runtime, name);
@@ -299,7 +311,12 @@ struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, siz
 	    (res = find(core, &core->output_len, "output_len")) ||
 	    (res = find(core, &core->configure, "configure")) ||
 	    (res = find(core, &core->verify, "verify")) ||
-	    (res = find(core, &core->result_name, "result_name")))
+	    (res = find(core, &core->result_name, "result_name")) ||
+	    (res = find(core, &core->process, "process")) ||
+	    (res = find(core, &core->verdict_ptr, "verdict_ptr")) ||
+	    (res = find(core, &core->flow_name, "flow_name")) ||
+	    (res = find(core, &core->service_name, "service_name")) ||
+	    (res = find(core, &core->status, "status")))
 		goto fail;
 	what = "abi_version";
 	if ((res = m3_CallV(core->abi_version)) || (res = m3_GetResultsV(core->abi_version, &abi)))
@@ -308,6 +325,16 @@ struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, siz
 		snprintf(err, err_len, "ntok.wasm ABI %d, host expects 1", (int)abi);
 		core_close(core);
 		return NULL;
+	}
+	{
+		int32_t input, verdict;
+
+		what = "buffers";
+		if ((res = call_i32(core->input_ptr, &input)) || (res = call_i32(core->input_capacity, &core->capacity)) ||
+		    (res = call_i32(core->verdict_ptr, &verdict)))
+			goto fail;
+		core->input_at = (uint32_t)input;
+		core->verdict_at = (uint32_t)verdict;
 	}
 	return core;
 fail:
@@ -325,13 +352,6 @@ void core_close(struct ntok_core *core)
 	if (core->env)
 		m3_FreeEnvironment(core->env);
 	free(core);
-}
-
-static const char *call_i32(IM3Function fn, int32_t *ret)
-{
-	const char *res = m3_CallV(fn);
-
-	return res ? res : m3_GetResultsV(fn, ret);
 }
 
 const char *core_write_input(struct ntok_core *core, const uint8_t *bytes, size_t len, int32_t *len_arg)
@@ -398,4 +418,77 @@ char *core_result_name(struct ntok_core *core, int32_t code)
 	if (res || core_output(core, &name, &len))
 		return NULL;
 	return name;
+}
+
+/* A little-endian i32 of linear memory, on any CPU. */
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+const char *core_process(struct ntok_core *core, int32_t len, int32_t link, int32_t direction, double now,
+                         struct ntok_verdict *v)
+{
+	const char *res = m3_CallV(core->process, len, link, direction, now);
+	int32_t code;
+	uint32_t size;
+	uint8_t *mem;
+
+	if (res || (res = m3_GetResultsV(core->process, &code)))
+		return res;
+	/* The first packet allocates the flow table: memory may have moved. */
+	mem = m3_GetMemory(core->runtime, &size, 0);
+	if (!mem || (uint64_t)core->verdict_at + 32 > size)
+		return "verdict outside linear memory";
+	mem += core->verdict_at;
+	v->action = (int32_t)le32(mem);
+	v->code = (int32_t)le32(mem + 4);
+	v->mark = le32(mem + 8);
+	v->dscp = (int32_t)le32(mem + 12);
+	v->flow = (int32_t)le32(mem + 16);
+	v->service = (int32_t)le32(mem + 20);
+	v->flags = le32(mem + 24);
+	v->length = (int32_t)le32(mem + 28);
+	return NULL;
+}
+
+const uint8_t *core_input(struct ntok_core *core, int32_t len)
+{
+	uint32_t size;
+	uint8_t *mem = m3_GetMemory(core->runtime, &size, 0);
+
+	if (!mem || len < 0 || len > core->capacity || (uint64_t)core->input_at + (uint32_t)len > size)
+		return NULL;
+	return mem + core->input_at;
+}
+
+/* Calls fn(arg) -> length; 0 gives *text = NULL, anything else the output buffer. */
+static const char *named(struct ntok_core *core, IM3Function fn, int32_t arg, char **text, size_t *len)
+{
+	int32_t n;
+	const char *res = m3_CallV(fn, arg);
+
+	*text = NULL;
+	*len = 0;
+	if (res || (res = m3_GetResultsV(fn, &n)))
+		return res;
+	return n > 0 ? core_output(core, text, len) : NULL;
+}
+
+const char *core_flow_name(struct ntok_core *core, int32_t flow, char **text, size_t *len)
+{
+	return named(core, core->flow_name, flow, text, len);
+}
+
+const char *core_service_name(struct ntok_core *core, int32_t service, char **json, size_t *len)
+{
+	return named(core, core->service_name, service, json, len);
+}
+
+const char *core_status(struct ntok_core *core, char **json, size_t *len)
+{
+	const char *res = m3_CallV(core->status);
+
+	*json = NULL;
+	return res ? res : core_output(core, json, len);
 }

@@ -31,4 +31,39 @@ const char *core_output(struct ntok_core *core, char **json, size_t *json_len);
 /* The stable name of a result code (malloc'd), or NULL on a trap. */
 char *core_result_name(struct ntok_core *core, int32_t code);
 
+/* docs/abi.md "Packets": the verdict process() leaves at verdict_ptr(). */
+#define VERDICT_NEW_FLOW 1
+#define VERDICT_DECIDED 2
+#define VERDICT_VERIFIED 4
+#define VERDICT_CACHED 8
+#define VERDICT_REWRITTEN 16
+#define VERDICT_TAGGED 32
+
+struct ntok_verdict {
+	int32_t action; /* 0 accept, 1 drop */
+	int32_t code;
+	uint32_t mark;
+	int32_t dscp;    /* after the gateway; -1: not parsed */
+	int32_t flow;    /* flow table slot; -1: none */
+	int32_t service; /* 0: none */
+	uint32_t flags;  /* VERDICT_* */
+	int32_t length;  /* of the packet in the input buffer now */
+};
+
+/*
+ * Runs the packet in the first `len` bytes of the input buffer (see
+ * core_write_input) through the packet path: link is its pcap LINKTYPE,
+ * direction 0 unknown, 1 upstream, 2 downstream.
+ */
+const char *core_process(struct ntok_core *core, int32_t len, int32_t link, int32_t direction, double now,
+                         struct ntok_verdict *v);
+/* The first `len` bytes of the input buffer (the packet as process() left
+ * it); valid until the next call into the core. NULL if out of range. */
+const uint8_t *core_input(struct ntok_core *core, int32_t len);
+/* The output of flow_name / service_name / status as a malloc'd string;
+ * *text is NULL when the export answered 0 (no such flow or service). */
+const char *core_flow_name(struct ntok_core *core, int32_t flow, char **text, size_t *len);
+const char *core_service_name(struct ntok_core *core, int32_t service, char **json, size_t *len);
+const char *core_status(struct ntok_core *core, char **json, size_t *len);
+
 #endif

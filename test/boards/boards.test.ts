@@ -1,19 +1,25 @@
 // The board builds (boards/build-board.sh: static, musl, cross-compiled) run
 // under qemu-user and must answer exactly as the native build/ntokd does:
 // same stdout byte for byte, same exit code, for every vector of
-// test/vectors/cwt.json and cose.json (and a few malformed inputs). On
-// big-endian MIPS (ath79) this is the check that the host never reads wasm
-// linear memory (little-endian everywhere) through a native pointer; on the
-// soft-float MIPS boards qemu emulates a CPU without an FPU.
+// test/vectors/cwt.json and cose.json (and a few malformed inputs), and for
+// `ntokd replay` / `tag` over the captures of test/support/replay-cases.ts
+// (also the same --out file). On big-endian MIPS (ath79) this is the check
+// that the host never reads wasm linear memory (little-endian everywhere)
+// through a native pointer; on the soft-float MIPS boards qemu emulates a CPU
+// without an FPU. Each board's ntokd caps linear memory at its profile's
+// wasm_pages (build-board.sh), so the replay of 100,000 distinct flows at the
+// default flow capacity checks that the ceiling holds the packet path: a
+// core that outgrew it would trap there, and differ from native.
 //
 // `npm run test:boards` builds build/ntokd and every board, then runs this
 // file. A board that has not been built is reported as skipped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, Scratch, type Run } from '../support/host-runs.js';
+import { replayCases, taggedInput } from '../support/replay-cases.js';
 
 const NATIVE = join(REPO, 'build/ntokd');
 
@@ -70,6 +76,17 @@ if (mac0) {
   );
 }
 
+// The replay cases; the real-traffic capture needs root (network namespaces).
+const ROOT = process.getuid?.() === 0;
+const replays = replayCases(scratch, { netns: ROOT, bigFlows: 100_000 });
+const REPLAY_TIMEOUT = 300_000;
+if (existsSync(NATIVE)) {
+  // The tagged capture the chained case replays: what the native ntokd's tag wrote.
+  const { from, to } = taggedInput(replays);
+  const out = join(scratch.dir, 'tagged.pcap');
+  if (run(NATIVE, [from.command, ...from.args, '--out', out]).code === 0) writeFileSync(to.args[0], readFileSync(out));
+}
+
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 for (const p of profiles) {
@@ -86,13 +103,38 @@ for (const p of profiles) {
       sha256(join(REPO, 'build/ntok.wasm')),
       `build/boards/${p.name}/ntok.wasm is not build/ntok.wasm: rebuild the board (npm run build:board -- ${p.name})`,
     );
-    const board = (args: string[]): Run => (native ? run(bin, ['verify', ...args]) : run(p.toolchain.qemu!, [...qemuCpu(p), bin, 'verify', ...args]));
+    const onBoard = (args: string[], timeoutMs?: number): Run =>
+      native ? scratch.run(bin, args, timeoutMs) : scratch.run(p.toolchain.qemu!, [...qemuCpu(p), bin, ...args], timeoutMs);
+    const board = (args: string[]): Run => onBoard(['verify', ...args]);
     for (const c of cases) {
       await t.test(c.name, () => {
         const a = run(NATIVE, ['verify', ...c.args]);
         const b = board(c.args);
         assert.equal(b.out, a.out, `stdout differs\n  native: ${a.out}\n  ${p.name}: ${b.out}\n  ${p.name} stderr: ${b.err}`);
         assert.equal(b.code, a.code, `exit code differs (native ${a.code}, ${p.name} ${b.code})\n  ${p.name} stderr: ${b.err}`);
+      });
+    }
+    if (!ROOT) await t.test('the netns capture', { skip: 'needs root (network namespaces)' }, () => {});
+    for (const [i, c] of replays.entries()) {
+      await t.test(`${c.command}: ${c.name}`, () => {
+        if (c.error !== undefined) assert.fail(c.error);
+        const out = join(scratch.dir, `${p.name}-replay-${i}.out`);
+        const extra = c.out === false ? [] : ['--out', out];
+        const written = (): Buffer | null => {
+          if (!existsSync(out)) return null;
+          const bytes = readFileSync(out);
+          rmSync(out);
+          return bytes;
+        };
+        const a = scratch.run(NATIVE, [c.command, ...c.args, ...extra], REPLAY_TIMEOUT);
+        const fromNative = written();
+        const b = onBoard([c.command, ...c.args, ...extra], REPLAY_TIMEOUT);
+        const fromBoard = written();
+        assert.equal(a.code, c.code ?? 0, `native exit code ${a.code}: ${a.err}`);
+        assert.equal(b.out, a.out, `stdout differs\n  native: ${a.out.slice(0, 2000)}\n  ${p.name}: ${b.out.slice(0, 2000)}\n  ${p.name} stderr: ${b.err}`);
+        assert.equal(b.code, a.code, `exit code differs (native ${a.code}, ${p.name} ${b.code})\n  ${p.name} stderr: ${b.err}`);
+        assert.equal(fromBoard === null, fromNative === null, 'only one of them wrote --out');
+        if (fromNative && fromBoard) assert.ok(fromBoard.equals(fromNative), `--out files differ (${fromNative.length} and ${fromBoard.length} bytes)`);
       });
     }
   });

@@ -1,17 +1,23 @@
 // Conformance of the two hosts: `ntok verify --json` (TS host, V8) and
 // `ntokd verify --json` (C host, wasm3 + mbedTLS/libsodium) run the same
 // ntok.wasm on the same inputs and must print byte-identical JSON and exit
-// with the same code (ARCHITECTURE.md, "One ABI").
+// with the same code (ARCHITECTURE.md, "One ABI"). So must `replay` and
+// `tag` over captures (test/support/replay-cases.ts), and the capture files
+// they write with --out must be identical byte for byte.
 //
 // build/ntokd comes from `npm run build:host`; `npm run test:conformance`
 // builds it, then runs this file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { REPO, Scratch, type Run } from '../support/host-runs.js';
+import { mutatedCaptures, replayCases, taggedInput, type ReplayCase } from '../support/replay-cases.js';
+import { Gateway } from '../../src/host/gateway.js';
+import { CaptureError, readCapture } from '../../src/pcap/index.js';
+import { replay } from '../../src/replay.js';
 
 
 const CLI = join(REPO, 'dist/src/cli/ntok.js');
@@ -31,9 +37,9 @@ const run = (cmd: string, args: string[]): Run => scratch.run(cmd, args);
 
 
 const ts = (args: string[]): Run => run(process.execPath, [CLI, 'verify', ...args]);
-function ntokd(args: string[]): Run {
-  if (!MEMCHECK) return run(NTOKD, args);
-  return run('valgrind', ['-q', '--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', NTOKD, ...args]);
+function ntokd(args: string[], timeoutMs?: number): Run {
+  if (!MEMCHECK) return scratch.run(NTOKD, args, timeoutMs);
+  return scratch.run('valgrind', ['-q', '--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', NTOKD, ...args], timeoutMs);
 }
 
 const c = (args: string[]): Run => ntokd(['verify', ...args]);
@@ -276,4 +282,87 @@ test('an Ed25519 signature whose R is the identity point is refused alike', () =
   const token = `d28443a10127a1044165${(0x40 + claims.length).toString(16)}${claims.toString('hex')}5840${sig.toString('hex')}`;
   const keys = file(JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'e', alg: 'EdDSA', x: Buffer.from(A).toString('base64url') }] }));
   assert.equal(codeOf(conform([token, '--keys', keys, '--now', String(NOW), '--cwt', '--json'], 1)), 'bad-signature');
+});
+
+// ---------------------------------------------------------------- replay and tag
+
+/** Long enough for 100,000 packets under valgrind (about 30 s here). */
+const REPLAY_TIMEOUT = 300_000;
+
+interface ReplayRuns {
+  ts: Run;
+  c: Run;
+  /** The --out file of the TS host (null: none written). */
+  output: Uint8Array | null;
+}
+
+/** One case through both hosts, the same --out path for each (the human output names it). */
+function replayBoth(rc: ReplayCase, index: number): ReplayRuns {
+  if (rc.error !== undefined) assert.fail(`${rc.name}: ${rc.error}`);
+  const out = join(dir, `replay-${index}.out`);
+  const extra = rc.out === false ? [] : ['--out', out];
+  const written = (): Uint8Array | null => {
+    if (!existsSync(out)) return null;
+    const bytes = new Uint8Array(readFileSync(out));
+    rmSync(out);
+    return bytes;
+  };
+  const ts = scratch.run(process.execPath, [CLI, rc.command, ...rc.args, ...extra], REPLAY_TIMEOUT);
+  const fromTs = written();
+  const c = ntokd([rc.command, ...rc.args, ...extra], REPLAY_TIMEOUT);
+  const fromC = written();
+  const what = `ntok(d) ${rc.command} ${rc.args.join(' ')}`;
+  assert.equal(c.out, ts.out, `stdout differs: ${what}\n  ntok:  ${ts.out.slice(0, 2000)}\n  ntokd: ${c.out.slice(0, 2000)}\n  ntokd stderr: ${c.err}`);
+  assert.equal(c.code, ts.code, `exit code differs (ntok ${ts.code}, ntokd ${c.code}): ${what}\n  ntok stderr: ${ts.err}\n  ntokd stderr: ${c.err}`);
+  if (rc.code !== null) assert.equal(ts.code, rc.code ?? 0, `exit code ${ts.code}: ${what}\n  ${ts.err}`);
+  assert.equal(fromC === null, fromTs === null, `only one host wrote --out: ${what}`);
+  if (fromTs && fromC) assert.ok(Buffer.from(fromC).equals(Buffer.from(fromTs)), `--out files differ (${fromTs.length} and ${fromC.length} bytes): ${what}`);
+  if (ts.code !== 0) assert.equal(ts.out, '', 'a failed replay prints nothing on stdout');
+  if (rc.codes) {
+    const seen = new Set((JSON.parse(ts.out) as { code: string }[]).map((f) => f.code));
+    for (const code of rc.codes) assert.ok(seen.has(code), `${rc.name}: no flow with code ${code} (${[...seen].join(', ')})`);
+  }
+  return { ts, c, output: fromTs };
+}
+
+const cases = replayCases(scratch, { netns: true, bigFlows: 100_000 });
+const chain = taggedInput(cases);
+
+cases.forEach((rc, i) => {
+  test(`replay: ${rc.name}: both hosts print the same${rc.out === false ? '' : ' and write the same capture'}`, () => {
+    const r = replayBoth(rc, i);
+    if (rc === chain.from) {
+      assert.ok(r.output && r.output.length > 24, 'the tag case wrote no capture');
+      writeFileSync(chain.to.args[0], r.output);
+    }
+  });
+});
+
+// The TS side in-process (readCapture, Gateway, replay: what `ntok replay`
+// runs), so that a hundred files cost a hundred ntokd runs only.
+test('replay: captures broken in many small ways are accepted or refused alike', async () => {
+  const config = file('{}');
+  // Under valgrind every run costs a second or two: a third of them.
+  const mutants = mutatedCaptures().filter((_, i) => !MEMCHECK || i % 3 === 0);
+  let refused = 0;
+  for (const [i, bytes] of mutants.entries()) {
+    const path = file(bytes);
+    let expected: { code: number; out: string };
+    try {
+      const capture = readCapture(bytes);
+      try {
+        expected = { code: 0, out: replay(await Gateway.open('{}'), capture).json + '\n' };
+      } catch {
+        expected = { code: 1, out: '' }; // a writer refused a packet: ntok throws
+      }
+    } catch (e) {
+      assert.ok(e instanceof CaptureError, `mutant ${i}: ${String(e)}`);
+      expected = { code: 2, out: '' };
+      refused++;
+    }
+    const c = ntokd(['replay', path, '--config', config, '--json']);
+    assert.equal(c.code, expected.code, `mutant ${i} (${path}): exit code ${c.code}, ntok ${expected.code}\n  ntokd stderr: ${c.err}`);
+    assert.equal(c.out, expected.out, `mutant ${i} (${path}): stdout differs`);
+  }
+  assert.ok(refused > mutants.length / 4 && refused < mutants.length, `${refused} of ${mutants.length} refused`);
 });

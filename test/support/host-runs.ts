@@ -44,9 +44,9 @@ export class Scratch {
     return path;
   }
 
-  /** Runs a command; a process that cannot start or hangs past a minute fails the test. */
-  run(cmd: string, args: string[]): Run {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: this.dir, timeout: 60_000 });
+  /** Runs a command; a process that cannot start or hangs past `timeoutMs` (a minute) fails the test. */
+  run(cmd: string, args: string[], timeoutMs = 60_000): Run {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: this.dir, timeout: timeoutMs, maxBuffer: 256 << 20 });
     if (r.error) throw r.error;
     return { code: r.status, out: r.stdout, err: r.stderr };
   }
