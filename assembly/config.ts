@@ -131,6 +131,29 @@ export class ConfigParser {
     return this.config;
   }
 
+  /**
+   * Adds the ids of a JSON array (the form of "revoked") to `into`'s revoked
+   * set: a revocation pushed to a running gateway (revoke()). False with
+   * `error` set when the text is not such an array or the set would pass
+   * its limit; `into` is then unchanged.
+   */
+  addRevoked(ptr: usize, len: i32, into: Config): bool {
+    const reader = new JsonReader();
+    const root = reader.parse(ptr, len);
+    if (root == null) {
+      this.error = reader.error;
+      return false;
+    }
+    this.config = new Config();
+    if (!this.parseRevoked(root)) return false;
+    const ids = this.config.revoked.values();
+    let added = 0;
+    for (let i = 0; i < ids.length; i++) if (!into.revoked.has(ids[i])) added++;
+    if (into.revoked.size + added > MAX_REVOKED) return this.bad(Msg.MORE_THAN_N_REVOKED_IDS, "", decimal(MAX_REVOKED));
+    for (let i = 0; i < ids.length; i++) into.revoked.add(ids[i]);
+    return true;
+  }
+
   private fail(msg: string): Config | null {
     if (this.error.length == 0) this.error = msg;
     return null;

@@ -69,8 +69,12 @@ export function configure(len: i32): i32 {
     out.string(parser.error.length > 0 ? parser.error : message(Msg.CONFIGURATION_LARGER_THAN_THE_INPUT_BUFFER));
   } else {
     setCurrent(cfg);
-    // Live flows survive a reload (docs/abi.md); cached token verdicts do not.
-    if (gateway != null) gateway!.reconfigure(cfg.gateway);
+    // Live flows survive a reload (docs/abi.md), except those of tokens it revokes; cached verdicts do not.
+    let withdrawn = 0;
+    if (gateway != null) {
+      gateway!.reconfigure(cfg.gateway);
+      withdrawn = gateway!.withdrawRevoked(cfg.revoked);
+    }
     out.key(JsonKey.OK);
     out.bool(true);
     out.key(JsonKey.CODE);
@@ -81,6 +85,8 @@ export function configure(len: i32): i32 {
     out.int(cfg.descriptors.length);
     out.key(JsonKey.SERVICES);
     out.int(cfg.gateway.services.length - 1);
+    out.key(JsonKey.WITHDRAWN);
+    out.int(withdrawn);
   }
   out.close();
   __collect();
@@ -159,7 +165,9 @@ let verificationsSinceCollect: i32 = 0;
  * with it and how long it now is. Returns the verdict's result code.
  */
 export function process(len: i32, link: i32, direction: i32, now: f64): i32 {
-  const v: Verdict = gatewayInForce().process(INPUT, inputFits(len) ? len : 0, link, direction, now, INPUT_CAPACITY);
+  const g = gatewayInForce();
+  const v: Verdict = g.process(INPUT, inputFits(len) ? len : 0, link, direction, now, INPUT_CAPACITY);
+  g.setNat(NAT, 0); // set_nat holds for one packet
   store<i32>(VERDICT + V_ACTION, v.action);
   store<i32>(VERDICT + V_CODE, v.code);
   store<u32>(VERDICT + V_MARK, v.mark);
@@ -247,6 +255,7 @@ export function status(): i32 {
   out.key(JsonKey.LOST_AT_EXPIRY); out.uint(c.lostAtExpiry);
   out.key(JsonKey.TAGGED); out.uint(c.tagged);
   out.key(JsonKey.TAG_TOO_LARGE); out.uint(c.tagTooLarge);
+  out.key(JsonKey.WITHDRAWN); out.uint(c.withdrawn);
   out.key(JsonKey.FLOWS);
   out.open();
   out.key(JsonKey.CAPACITY); out.int(t.capacity);
@@ -276,4 +285,51 @@ export function status(): i32 {
   out.close();
   out.close();
   return out.length;
+}
+
+/**
+ * Revokes the token ids in the first `len` bytes of the input buffer (a
+ * JSON array as the configuration's "revoked": integers, lowercase hex
+ * strings) in the configuration in force: later tokens with them are
+ * `revoked`, and live flows a token with one of them decided lose their
+ * mark. Writes {"ok","code","revoked": ids in force,"withdrawn": flows}.
+ */
+export function revoke(len: i32): i32 {
+  const parser = new ConfigParser();
+  const ok = inputFits(len) && parser.addRevoked(INPUT, len, current);
+  out.reset();
+  out.open();
+  const code = ok ? Code.OK : Code.BAD_CONFIG;
+  out.key(JsonKey.OK);
+  out.bool(ok);
+  out.key(JsonKey.CODE);
+  out.quotedRaw(codeTextPtr(code), codeTextLength(code));
+  if (ok) {
+    const withdrawn = gateway != null ? gateway!.withdrawRevoked(current.revoked) : 0;
+    out.key(JsonKey.REVOKED);
+    out.int(current.revoked.size);
+    out.key(JsonKey.WITHDRAWN);
+    out.int(withdrawn);
+  } else {
+    out.key(JsonKey.MESSAGE);
+    out.string(parser.error.length > 0 ? parser.error : "revocation list larger than the input buffer");
+  }
+  out.close();
+  __collect();
+  return code;
+}
+
+// NAT-aware binding: the host may tell the core, before process(), the
+// address the packet's LAN endpoint is translated to (conntrack's reply
+// tuple), so that a token bound to the WAN address holds for the LAN flow.
+const NAT: usize = memory.data(16);
+
+/** A 16-byte buffer for set_nat's address. */
+export function nat_ptr(): usize {
+  return NAT;
+}
+
+/** The next process() only: the LAN endpoint's NAT address is the first `len` (4 or 16; 0: none) bytes at nat_ptr(). */
+export function set_nat(len: i32): void {
+  gatewayInForce().setNat(NAT, len);
 }

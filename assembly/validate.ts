@@ -35,13 +35,24 @@ function hexString(ptr: usize, len: i32): string {
   return s;
 }
 
+/** A token id as the revoked set holds it: "u<decimal>" for an integer, "b<hex>" for bytes. */
+function ntiKey(c: Claims): string {
+  return c.ntiIsBytes ? "b" + hexString(c.ntiPtr, c.ntiLen) : "u" + decimal(c.nti);
+}
+
+function ctiKey(c: Claims): string {
+  return "b" + hexString(c.ctiPtr, c.ctiLen);
+}
+
+/** The id a flow remembers its token by (nti, else cti), "" for none. */
+export function tokenIdKey(c: Claims): string {
+  return c.has(Claim.NTI) ? ntiKey(c) : c.has(Claim.CTI) ? ctiKey(c) : "";
+}
+
 function isRevoked(c: Claims, cfg: Config): bool {
   if (cfg.revoked.size == 0) return false;
-  if (c.has(Claim.NTI)) {
-    const key = c.ntiIsBytes ? "b" + hexString(c.ntiPtr, c.ntiLen) : "u" + decimal(c.nti);
-    if (cfg.revoked.has(key)) return true;
-  }
-  return c.has(Claim.CTI) && cfg.revoked.has("b" + hexString(c.ctiPtr, c.ctiLen));
+  if (c.has(Claim.NTI) && cfg.revoked.has(ntiKey(c))) return true;
+  return c.has(Claim.CTI) && cfg.revoked.has(ctiKey(c));
 }
 
 function textIn(ptr: usize, len: i32, list: string[]): bool {

@@ -38,7 +38,7 @@ const S_SERVICE = 40; //    u16: index of the service in the policy (0: none)
 const S_EXPIRES_FRAC = 42; // u16: the expiry's fraction of a second, in 1/65536 s (rounded down)
 const S_EXPIRES = 44; //    u32: unix seconds at which the decision ends (token exp), 0xffffffff: never
 const S_LAST_SEEN = 48; //  u32: unix seconds of the last packet (idle aging)
-const S_DIGEST = 52; //     u32: first 4 bytes of the token's SHA-256 (links a flow to its token)
+const S_TOKEN_ID = 52; //   u32: hash of the deciding token's id (nti, else cti; 0: none): revocation finds its flows
 const L_NEXT = 56; //       i32: next in the bucket chain or the free list (-1 end)
 export const ENTRY_BYTES: i32 = 60;
 
@@ -350,11 +350,11 @@ export class FlowTable {
     store<u8>(this.at(i) + S_FLAGS, load<u8>(this.at(i) + S_FLAGS) | flag);
   }
 
-  setDigest(i: i32, digest: usize): void {
-    store<u32>(this.at(i) + S_DIGEST, load<u32>(digest));
+  setTokenId(i: i32, id: u32): void {
+    store<u32>(this.at(i) + S_TOKEN_ID, id);
   }
 
-  digestTag(i: i32): u32 { return load<u32>(this.at(i) + S_DIGEST); }
+  tokenId(i: i32): u32 { return load<u32>(this.at(i) + S_TOKEN_ID); }
   code(i: i32): i32 { return <i32>load<u8>(this.at(i) + S_CODE); }
   service(i: i32): i32 { return <i32>load<u16>(this.at(i) + S_SERVICE); }
   flags(i: i32): u8 { return load<u8>(this.at(i) + S_FLAGS); }

@@ -30,6 +30,7 @@ import { StunMessage } from "../carrier/stun";
 import { findOptionTokens } from "../carrier/ipv6-option";
 import { prefixMatches, anyPrefixMatches } from "../util/prefix";
 import { checkToken, tokenClaims, tokenHeader, tokenKeySet } from "../token";
+import { tokenIdKey } from "../validate";
 import { Claim } from "../claims";
 import { current } from "../config";
 import { sha256 } from "../host";
@@ -64,9 +65,17 @@ const C_SERVICE = 4; //    u16
 const C_PREFIX = 6; //     i16: -1 for a whole address
 const C_EXPIRES = 8; //    f64: exp + leeway (Infinity without exp)
 const C_BIP = 16; //       16 bytes
-const CACHE_VALUE_BYTES = 32;
+const C_ID = 32; //        u32: idHash of the token's id (nti, else cti; 0: none)
+const CACHE_VALUE_BYTES = 36;
 
 const DIGEST: usize = memory.data(32);
+
+/** FNV-1a over a token id key ("u<decimal>" / "b<hex>", ASCII); never 0, which means "no id". */
+function idHash(key: string): u32 {
+  let h: u32 = 2166136261;
+  for (let i = 0; i < key.length; i++) h = (h ^ <u32>key.charCodeAt(i)) * 16777619;
+  return h != 0 ? h : 1;
+}
 
 export class Verdict {
   action: Action = Action.ACCEPT;
@@ -94,6 +103,8 @@ export class GatewayCounters {
   lostAtExpiry: u64 = 0;
   tagged: u64 = 0;
   tagTooLarge: u64 = 0;
+  /** Token-decided flows whose mark a revocation withdrew. */
+  withdrawn: u64 = 0;
   /** Decisions by result code. */
   decisions: StaticArray<u64> = new StaticArray<u64>(64);
 }
@@ -117,6 +128,12 @@ export class Gateway {
   private tokenService: i32 = 0;
   private tokenReflect: i32 = 0;
   private tokenExpires: f64 = Infinity;
+  private tokenId: u32 = 0;
+  /** Another address of the packet's LAN endpoint (its NAT address), 4 or 16 bytes; natLen 0: none. */
+  private nat: usize = memory.data(16);
+  private natLen: i32 = 0;
+  /** The current packet goes to the LAN (downstream): its NAT address belongs to its destination. */
+  private lanIsDestination: bool = false;
 
   constructor(public config: GatewayConfig) {
     this.flows = new FlowTable(config.flowCapacity, config.hashSeed);
@@ -150,6 +167,47 @@ export class Gateway {
   }
 
   /**
+   * Withdraws the decision of every live flow whose token id is in
+   * `revoked` (a revocation pushed to a running gateway, or a reload): the
+   * flow becomes `revoked` and loses its mark and DSCP from its next packet.
+   * The token cache is emptied, since it holds verdicts from before. Flows
+   * know their token by a 32-bit hash of its id: a collision can only
+   * withdraw a mark, never grant one. Returns the flows withdrawn.
+   */
+  withdrawRevoked(revoked: Set<string>): i32 {
+    this.cache.clear();
+    if (revoked.size == 0) return 0;
+    const keys = revoked.values();
+    const hashes = new StaticArray<u32>(keys.length);
+    for (let k = 0; k < keys.length; k++) unchecked((hashes[k] = idHash(keys[k])));
+    let n = 0;
+    const flows = this.flows;
+    for (let i = flows.next(-1); i >= 0; i = flows.next(i)) {
+      const id = flows.tokenId(i);
+      if (id == 0 || (flows.flags(i) & FLAG_TOKEN) == 0) continue;
+      for (let k = 0; k < hashes.length; k++) {
+        if (unchecked(hashes[k]) == id) {
+          flows.setDecision(i, Code.REVOKED, 0, 0, Infinity);
+          n++;
+          break;
+        }
+      }
+    }
+    this.counters.withdrawn += <u64>n;
+    return n;
+  }
+
+  /**
+   * The NAT address of the next packet's LAN endpoint (what conntrack's
+   * reply tuple says it is translated to), or none (len 0): a token bound
+   * to that address holds for the LAN flow (issue 6, NAT-aware binding).
+   */
+  setNat(ptr: usize, len: i32): void {
+    this.natLen = len == 4 || len == 16 ? len : 0;
+    if (this.natLen > 0) memory.copy(this.nat, ptr, len);
+  }
+
+  /**
    * Runs one packet (in place at ptr) through the path; the verdict says what
    * to do with it. `direction` gates tagging (never downstream); the
    * allow-list keys on the flow's origin, which needs no direction. The
@@ -175,6 +233,11 @@ export class Gateway {
       return v;
     }
     v.dscp = p.dscp();
+    // Without a direction from the host, gateway.lan tells: a packet from the LAN goes upstream.
+    if (direction == PacketDirection.UNKNOWN && this.config.lan.length > 0) {
+      direction = anyPrefixMatches(this.config.lan, p.src, p.addrLen) ? PacketDirection.UPSTREAM : PacketDirection.DOWNSTREAM;
+    }
+    this.lanIsDestination = direction == PacketDirection.DOWNSTREAM;
     const flows = this.flows;
     flows.expire(now, this.config.idleTimeout, AGING_PER_PACKET);
     // Later fragments carry no ports: they cannot be matched to a flow.
@@ -203,10 +266,6 @@ export class Gateway {
     else this.decide(i, now);
     this.apply(i);
     if ((v.flags & VERDICT_DECIDED) != 0) unchecked(this.counters.decisions[v.code & 63]++);
-    // Without a direction from the host, gateway.lan tells: a packet from the LAN goes upstream.
-    if (direction == PacketDirection.UNKNOWN && this.config.lan.length > 0) {
-      direction = anyPrefixMatches(this.config.lan, p.src, p.addrLen) ? PacketDirection.UPSTREAM : PacketDirection.DOWNSTREAM;
-    }
     if (direction != PacketDirection.DOWNSTREAM && v.action == Action.ACCEPT && this.config.tagging.length > 0) {
       this.tag(i, capacity > len ? capacity : len);
     }
@@ -260,7 +319,7 @@ export class Gateway {
         let flags: u8 = FLAG_TOKEN;
         if (this.tokenReflect == 1) flags |= FLAG_REFLECT;
         this.flows.setDecision(i, Code.OK, this.tokenService, flags, this.tokenExpires);
-        this.flows.setDigest(i, DIGEST);
+        this.flows.setTokenId(i, this.tokenId);
         v.flags |= VERDICT_DECIDED;
         return;
       }
@@ -314,6 +373,8 @@ export class Gateway {
       store<u8>(c + C_EITHER, ks != null && ks.eitherEndpoint ? 1 : 0);
       store<u16>(c + C_SERVICE, <u16>service);
       store<f64>(c + C_EXPIRES, claims.has(Claim.EXP) ? claims.exp.value + current.leeway : Infinity);
+      const id = tokenIdKey(claims);
+      store<u32>(c + C_ID, id.length > 0 ? idHash(id) : 0);
       if (claims.has(Claim.BIP)) {
         store<u8>(c + C_BIP_LEN, <u8>claims.bipLen);
         store<i16>(c + C_PREFIX, <i16>claims.bipPrefix);
@@ -323,6 +384,7 @@ export class Gateway {
     this.tokenService = <i32>load<u16>(c + C_SERVICE);
     this.tokenReflect = <i32>load<u8>(c + C_REFLECT);
     this.tokenExpires = load<f64>(c + C_EXPIRES);
+    this.tokenId = load<u32>(c + C_ID);
     return this.bindingHolds(c) ? Code.OK : Code.WRONG_BINDING;
   }
 
@@ -341,6 +403,9 @@ export class Gateway {
     const bip = c + C_BIP;
     const reflected = load<u8>(c + C_REFLECT) == 2;
     if (prefixMatches(bip, bits, reflected ? p.dst : p.src, bipLen)) return true;
+    // Behind NAT the LAN endpoint is also known by its translated address:
+    // it counts for the endpoint the token names when that is the LAN one.
+    if (this.natLen == bipLen && reflected == this.lanIsDestination && prefixMatches(bip, bits, this.nat, bipLen)) return true;
     return load<u8>(c + C_EITHER) != 0 && prefixMatches(bip, bits, reflected ? p.src : p.dst, bipLen);
   }
 

@@ -20,6 +20,9 @@ export interface CoreExports {
   flow_name(flow: number): number;
   service_name(service: number): number;
   status(): number;
+  revoke(len: number): number;
+  nat_ptr(): number;
+  set_nat(len: number): void;
 }
 
 export const ABI_VERSION = 1;

@@ -32,6 +32,11 @@ export interface ProcessOptions {
   now?: number;
   link?: number;
   direction?: Direction;
+  /**
+   * Behind NAT: the address (4 or 16 bytes) the packet's LAN endpoint is
+   * translated to, from conntrack; a token bound to it holds for the LAN flow.
+   */
+  nat?: Uint8Array;
 }
 
 /**
@@ -102,6 +107,10 @@ export class Gateway {
     // A view of memory that grew is detached (length 0): checking that costs less than reading memory.buffer.
     if (this.bytes.length === 0) this.remakeViews();
     if (len <= this.capacity) this.bytes.set(packet, this.inputPtr);
+    if (options.nat !== undefined) {
+      this.bytes.set(options.nat.subarray(0, 16), this.core.exports.nat_ptr());
+      this.core.exports.set_nat(options.nat.length);
+    }
     this.core.exports.process(len, options.link ?? LINK_RAW, options.direction ?? Direction.Unknown, options.now ?? Date.now() / 1000);
     if (this.words.length === 0) this.remakeViews(); // the first packet allocates the flow table
     const w = this.words;
@@ -116,6 +125,19 @@ export class Gateway {
     v.flags = w[i + 6];
     v.length = w[i + 7];
     return v;
+  }
+
+  /**
+   * Revokes token ids (integers, lowercase hex for byte strings) in the
+   * configuration in force: live flows their tokens decided lose their mark.
+   */
+  revoke(ids: (number | string)[]): { revoked: number; withdrawn: number } {
+    const text = new TextEncoder().encode(JSON.stringify(ids));
+    const e = this.core.exports;
+    const code = this.core.writeInput(text) ? e.revoke(text.length) : e.revoke(e.input_capacity() + 1);
+    const out = JSON.parse(this.core.output()) as { code: string; message?: string; revoked: number; withdrawn: number };
+    if (code !== 0) throw new NtokError(out.code, out.message ?? out.code);
+    return { revoked: out.revoked, withdrawn: out.withdrawn };
   }
 
   /** The last processed packet as it is now (a copy). */
@@ -174,6 +196,7 @@ export interface GatewayStatus {
   lost_at_expiry: number;
   tagged: number;
   tag_too_large: number;
+  withdrawn: number;
   flows: { capacity: number; active: number; bytes: number; inserts: number; evictions: number; expirations: number };
   token_cache: { entries: number; capacity: number; bytes: number };
   decisions: Record<string, number>;

@@ -98,13 +98,14 @@ describe("FlowTable", () => {
     expect<u8>(t.flags(i)).toBe(FLAG_USED | FLAG_ORIGIN_IS_B);
   });
 
-  it("keeps a tag of the token digest", () => {
+  it("keeps the deciding token's id hash, across a new decision", () => {
     const t = new FlowTable(16, 1);
     udp4(t, CLIENT4.ptr, 1, SERVER4.ptr, 2);
     const i = t.insert(1);
-    const d = hex("00112233445566778899aabbccddeeff");
-    t.setDigest(i, d.ptr);
-    expect<u32>(t.digestTag(i)).toBe(load<u32>(d.ptr));
+    expect<u32>(t.tokenId(i)).toBe(0);
+    t.setTokenId(i, 0xdeadbeef);
+    t.setDecision(i, 0, 1, FLAG_TOKEN, 100);
+    expect<u32>(t.tokenId(i)).toBe(0xdeadbeef);
   });
 
   it("uses at most 64 bytes of memory per flow at capacity", () => {

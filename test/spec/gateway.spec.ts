@@ -253,3 +253,62 @@ describe("Gateway: limits and bad input", () => {
     expect<i32>(g.verdict.code).toBe(Code.OK);
   });
 });
+
+describe("Gateway: revocation of live flows", () => {
+  it("withdraws the mark of a flow whose token is revoked while it runs, from its next packet", () => {
+    const g = gateway();
+    run(g, V.stunGood); // cti c0ffee0000000001
+    run(g, V.mediaUp);
+    expect<u32>(g.verdict.mark).toBe(16);
+    const revoked = new Set<string>();
+    revoked.add("bc0ffee0000000002");
+    expect<i32>(g.withdrawRevoked(revoked)).toBe(0);
+    run(g, V.mediaUp);
+    expect<u32>(g.verdict.mark).toBe(16);
+    revoked.add("bc0ffee0000000001");
+    expect<i32>(g.withdrawRevoked(revoked)).toBe(1);
+    const b = run(g, V.mediaUp);
+    expect<i32>(g.verdict.code).toBe(Code.REVOKED);
+    expect<u32>(g.verdict.mark).toBe(2);
+    expect<i32>(tos4(b)).toBe(2); // not raised to EF, ECN kept
+    expect<u64>(g.counters.withdrawn).toBe(1);
+  });
+
+  it("leaves flows decided without a token id alone", () => {
+    const g = gateway();
+    run(g, V.v6Hbh); // a token without nti or cti
+    const revoked = new Set<string>();
+    revoked.add("bc0ffee0000000001");
+    expect<i32>(g.withdrawRevoked(revoked)).toBe(0);
+    run(g, V.v6Hbh);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+  });
+});
+
+const WAN = hex("cb007105"); // 203.0.113.5, the address the LAN host is translated to
+
+describe("Gateway: NAT-aware binding", () => {
+  it("refuses a token bound to the WAN address without the NAT address", () => {
+    const g = gateway();
+    run(g, V.stunNatted);
+    expect<i32>(g.verdict.code).toBe(Code.WRONG_BINDING);
+  });
+
+  it("accepts it for the LAN flow when the host gives the flow's NAT address", () => {
+    const g = gateway();
+    g.setNat(WAN.ptr, 4);
+    const b = hex(V.stunNatted);
+    g.process(b.ptr, b.len, LinkType.RAW, PacketDirection.UPSTREAM, NOW);
+    expect<i32>(g.verdict.code).toBe(Code.OK);
+    expect<u32>(g.verdict.mark).toBe(16);
+  });
+
+  it("does not lend the NAT address to the other endpoint", () => {
+    const g = gateway();
+    g.setNat(WAN.ptr, 4);
+    const b = hex(V.stunNatted);
+    // Downstream: the NAT address is the destination's, and the token names the source.
+    g.process(b.ptr, b.len, LinkType.RAW, PacketDirection.DOWNSTREAM, NOW);
+    expect<i32>(g.verdict.code).toBe(Code.WRONG_BINDING);
+  });
+});

@@ -112,6 +112,8 @@ const vectors = {
   // A reflected copy (type 2) returned by the peer: bound to the destination, the phone.
   stunReflected: ipv4(SERVER, PHONE, udp(3478, 50020, stun(mint({ exp: EXP, srv: 1, bip: PHONE }, { reflect: 2 })))),
   notIp: Buffer.from('ffffffffffff', 'hex'),
+  // Behind NAT: a LAN host whose token is bound to the WAN address it is translated to.
+  stunNatted: ipv4('192.168.1.10', SERVER, udp(50030, 3478, stun(mint({ exp: EXP, srv: 1, bip: '203.0.113.5', nti: 77 })))),
   sensor6: ipv6(SENSOR6, '2001:db8:2::1', 17, udp(40100, 5683, media)),
   sensor6Reply: ipv6('2001:db8:2::1', SENSOR6, 17, udp(5683, 40100, media)),
   sensor6PerFlow: ipv6(SENSOR6, '2001:db8:2::1', 17, udp(40101, 5684, media)),
