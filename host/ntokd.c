@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "crypto.h"
+#include "daemon.h"
 #include "json_glue.h"
 #include "replay.h"
 #include "wasm_host.h"
@@ -41,7 +42,8 @@ static const char USAGE[] =
 	"              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...\n"
 	"              [--config <config.json>] [--module <ntok.wasm>]\n"
 	"  ntokd replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--module <ntok.wasm>]\n"
-	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--module <ntok.wasm>]\n";
+	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--module <ntok.wasm>]\n"
+	DAEMON_USAGE;
 
 static void usage(const char *fmt, ...)
 {
@@ -924,6 +926,10 @@ int main(int argc, char **argv)
 		rc = cmd_verify(argc - 2, argv + 2, argv[0]);
 	else if (!strcmp(argv[1], "replay") || !strcmp(argv[1], "tag"))
 		rc = cmd_replay(argc - 2, argv + 2, argv[0], !strcmp(argv[1], "tag"));
+	else if (!strcmp(argv[1], "run"))
+		rc = daemon_run(argc - 1, argv + 1, argv[0], open_core);
+	else if (!strcmp(argv[1], "status"))
+		rc = daemon_status(argc - 1, argv + 1);
 	else
 		usage("unknown command %s", argv[1]);
 	if (fflush(stdout) != 0)

@@ -19,6 +19,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SEND_PY="$HERE/send.py"
+# shellcheck source=topology.sh
+source "$HERE/topology.sh"
 PY=${PYTHON:-python3}
 PREFIX=ntokcap
 TAG=$$
@@ -66,14 +68,6 @@ PIDS_TCPDUMP=()
 PID_SINK=
 PID_SEND=
 
-del_ns() {
-  local ns=$1 pid
-  ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$ns" || return 0
-  # Processes still inside (a previous run's tcpdump or sink) keep it alive.
-  for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
-  ip netns del "$ns" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$? pid
   set +e
@@ -109,93 +103,8 @@ rm -f "$OUT/capture.pcap" "$OUT/router-lan.pcap" "$OUT/flows.json"
 
 # ---------------------------------------------------------------- topology
 
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-ns_init() {
-  local ns=$1
-  ip netns add "$ns"
-  ip -n "$ns" link set lo up
-  # No DAD and no router solicitations: addresses usable at once and fewer
-  # packets in the capture that nobody asked for. The kernel still sends MLD
-  # reports when an interface comes up: make it send them (and its repeats)
-  # within milliseconds, before the capture starts (see SETTLE below).
-  nsx "$ns" sh -c '
-    for k in all default; do
-      echo 0 > /proc/sys/net/ipv6/conf/$k/accept_dad
-      echo 0 > /proc/sys/net/ipv6/conf/$k/router_solicitations
-      echo 10 > /proc/sys/net/ipv6/conf/$k/mldv1_unsolicited_report_interval
-      echo 10 > /proc/sys/net/ipv6/conf/$k/mldv2_unsolicited_report_interval
-    done'
-}
-
-# link NS_A MAC_A NS_B MAC_B DEV_NAME: a veth pair, same name on both sides.
-link() {
-  ip link add "$5" netns "$1" address "$2" type veth peer name "$5" netns "$3" address "$4"
-}
-
-# addr NS DEV V4/LEN V6/LEN
-addr() {
-  ip -n "$1" addr add "$3" dev "$2"
-  ip -n "$1" -6 addr add "$4" dev "$2" nodad
-}
-
-# neigh NS DEV IP MAC: permanent neighbour entries, so that the capture holds
-# no ARP / neighbour discovery and the first packet of a flow is not delayed.
-neigh() { ip -n "$1" neigh replace "$3" lladdr "$4" dev "$2" nud permanent; }
-
-MAC_C=02:00:00:00:00:01
-MAC_S=02:00:00:00:00:02
-MAC_RL=02:00:00:00:00:fe
-MAC_RW=02:00:00:00:01:fe
-
-for ns in "${OUR_NS[@]}"; do ns_init "$ns"; done
-
-if [[ $ROUTER -eq 0 ]]; then
-  C4=192.0.2.1 S4=192.0.2.2 C6=2001:db8::1 S6=2001:db8::2
-  link "$NS_C" $MAC_C "$NS_S" $MAC_S eth0
-  addr "$NS_C" eth0 $C4/24 $C6/64
-  addr "$NS_S" eth0 $S4/24 $S6/64
-  neigh "$NS_C" eth0 $S4 $MAC_S; neigh "$NS_C" eth0 $S6 $MAC_S
-  neigh "$NS_S" eth0 $C4 $MAC_C; neigh "$NS_S" eth0 $C6 $MAC_C
-  UP=("$NS_C:eth0" "$NS_S:eth0")
-else
-  C4=192.0.2.1 RL4=192.0.2.254 RW4=198.51.100.254 S4=198.51.100.1
-  C6=2001:db8:1::1 RL6=2001:db8:1::fe RW6=2001:db8:2::fe S6=2001:db8:2::1
-  link "$NS_C" $MAC_C "$NS_R" $MAC_RL eth0
-  link "$NS_S" $MAC_S "$NS_R" $MAC_RW eth1
-  ip -n "$NS_S" link set eth1 name eth0
-  addr "$NS_C" eth0 $C4/24 $C6/64
-  addr "$NS_R" eth0 $RL4/24 $RL6/64
-  addr "$NS_R" eth1 $RW4/24 $RW6/64
-  addr "$NS_S" eth0 $S4/24 $S6/64
-  neigh "$NS_C" eth0 $RL4 $MAC_RL; neigh "$NS_C" eth0 $RL6 $MAC_RL
-  neigh "$NS_R" eth0 $C4 $MAC_C;   neigh "$NS_R" eth0 $C6 $MAC_C
-  neigh "$NS_R" eth1 $S4 $MAC_S;   neigh "$NS_R" eth1 $S6 $MAC_S
-  neigh "$NS_S" eth0 $RW4 $MAC_RW; neigh "$NS_S" eth0 $RW6 $MAC_RW
-  nsx "$NS_R" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward
-                     echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
-  UP=("$NS_C:eth0" "$NS_R:eth0" "$NS_R:eth1" "$NS_S:eth0")
-fi
-for nd in "${UP[@]}"; do ip -n "${nd%%:*}" link set "${nd#*:}" up; done
-if [[ $ROUTER -eq 1 ]]; then
-  ip -n "$NS_C" route add default via $RL4
-  ip -n "$NS_C" -6 route add default via $RL6
-  ip -n "$NS_S" route add default via $RW4
-  ip -n "$NS_S" -6 route add default via $RW6
-fi
-
-# wait_for TENTHS CMD...: poll until CMD succeeds.
-wait_for() {
-  local n=$1; shift
-  while ! "$@" 2>/dev/null; do
-    n=$((n - 1)); [[ $n -gt 0 ]] || return 1
-    sleep 0.05
-  done
-}
-for nd in "${UP[@]}"; do
-  wait_for 100 sh -c "ip -n '${nd%%:*}' link show '${nd#*:}' | grep -q LOWER_UP" \
-    || die "link ${nd} never came up"
-done
+# topology.sh: namespaces, veth links, addresses, permanent neighbours, routes.
+build_topology "$ROUTER" "$NS_C" "$NS_S" "$NS_R" || die "cannot build the topology"
 
 # ---------------------------------------------------------------- capture
 

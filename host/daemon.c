@@ -1,0 +1,690 @@
+/*
+ * `ntokd run`: the router's data path (docs/router.md). Netfilter queues the
+ * packets of flows that have no verdict yet (conntrack mark 0); each goes
+ * through the core's process() and comes back with the verdict's mark, which
+ * nft saves in the conntrack entry and turns into a DSCP for every later
+ * packet of the flow, both directions, without leaving the kernel.
+ *
+ * The daemon is a qosify-style loop: one process, no threads, no fork into
+ * the background (procd supervises it), syslog for the log. It waits in
+ * ppoll with its signals blocked everywhere else, so a signal is never lost
+ * between a check and the wait and never interrupts a call into the core.
+ * The watchdog (watchdog.c) bounds how long a packet can wait for it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "json_glue.h"
+#include "nfqueue.h"
+#include "watchdog.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+/* NFQUEUE hands over the IP packet: pcap LINKTYPE_RAW (docs/abi.md). */
+#define LINKTYPE_RAW 101
+/* process(): 0 = the core takes the direction from gateway.lan. */
+#define DIRECTION_FROM_CONFIG 0
+#define ACTION_DROP 1
+
+#define DEFAULT_CONTROL "/var/run/ntokd.sock"
+/* A first packet took 0.2-0.9 ms through the router in test/e2e (x86-64,
+ * HMAC tokens); the limit only bites when the daemon stalls. */
+#define DEFAULT_TIME_LIMIT_MS 200
+#define MIN_TIME_LIMIT_MS 20
+#define MAX_TIME_LIMIT_MS 10000
+/* Datagrams read per wake-up before signals and the control socket get a turn. */
+#define RECEIVE_BUDGET 256
+
+struct counters {
+	uint64_t queued, accepted, dropped, marked, undecided, rewritten, tagged, unparsed, traps, verdict_errors;
+	uint64_t reloads, reload_failures, status_requests, receive_errors;
+};
+
+struct daemon {
+	struct ntok_core *core;
+	struct nfqueue *queue;
+	struct watchdog watchdog;
+	const char *config_path, *control_path;
+	uint16_t queue_num;
+	unsigned time_limit_ms;
+	int verbose, control_fd;
+	double started;
+	struct counters c;
+	struct nfqueue_counters nc;
+	char reload_error[512];
+};
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+/* syslog writes to stderr too (LOG_PERROR): --foreground or -v. */
+static int log_to_stderr;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_term = 1;
+}
+
+static void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logmsg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsyslog(prio, fmt, ap);
+	va_end(ap);
+}
+
+static double wall_clock(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------- configuration */
+
+static int read_text(const char *path, struct strbuf *text)
+{
+	FILE *f = fopen(path, "rb");
+	struct strbuf raw = { 0 };
+	char chunk[8192];
+	size_t n;
+	int rc;
+
+	if (!f)
+		return -1;
+	sb_add(&raw, "", 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		sb_add(&raw, chunk, n);
+	rc = ferror(f) || raw.oom ? -1 : 0;
+	fclose(f);
+	/* As every other host reads it (Gateway.open(readText(config))): UTF-8, invalid sequences as U+FFFD. */
+	if (rc == 0)
+		sb_utf8(text, raw.s, raw.len);
+	free(raw.s);
+	if (rc == 0 && text->oom)
+		rc = -1, errno = ENOMEM;
+	return rc;
+}
+
+struct find_member {
+	const char *name;
+	struct jslice value;
+};
+
+static void find_member(void *ctx, struct jslice key, struct jslice value)
+{
+	struct find_member *f = ctx;
+
+	if (json_key_is(key, f->name))
+		f->value = value;
+}
+
+/*
+ * The configuration file into the core. A configuration the core refuses
+ * leaves the one in force (configure() keeps it); flows survive a reload.
+ * 0, or -1 with the reason in why.
+ */
+static int load_config(struct daemon *d, char *why, size_t why_len)
+{
+	struct strbuf text = { 0 };
+	char *reply = NULL;
+	size_t reply_len;
+	int32_t len_arg, code;
+	const char *trap;
+
+	if (read_text(d->config_path, &text)) {
+		snprintf(why, why_len, "cannot read %s: %s", d->config_path, strerror(errno));
+		free(text.s);
+		return -1;
+	}
+	if ((trap = core_write_input(d->core, (const uint8_t *)(text.s ? text.s : ""), text.len, &len_arg)) ||
+	    (trap = core_configure(d->core, len_arg, &code)) || (trap = core_output(d->core, &reply, &reply_len))) {
+		snprintf(why, why_len, "%s: trap in configure: %s", d->config_path, trap);
+		d->c.traps++;
+		free(text.s);
+		return -1;
+	}
+	free(text.s);
+	if (code != 0) {
+		struct find_member f = { "message", { "", 0 } };
+		struct jslice root;
+
+		if (json_check(reply, reply_len, &root) == 0)
+			json_members(root, find_member, &f);
+		if (json_kind(f.value) == '"')
+			f.value.s++, f.value.n -= 2;
+		snprintf(why, why_len, "%s: %.*s", d->config_path, (int)f.value.n, f.value.s);
+		free(reply);
+		return -1;
+	}
+	free(reply);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	char why[sizeof d->reload_error];
+
+	if (load_config(d, why, sizeof why)) {
+		d->c.reload_failures++;
+		snprintf(d->reload_error, sizeof d->reload_error, "%s", why);
+		logmsg(LOG_ERR, "reload refused, the configuration in force stays: %s", why);
+		return;
+	}
+	d->c.reloads++;
+	d->reload_error[0] = '\0';
+	logmsg(LOG_NOTICE, "reloaded %s (flows kept)", d->config_path);
+}
+
+/* ------------------------------------------------------------- packets */
+
+static void verdict(struct daemon *d, uint32_t id, int drop, uint32_t mark, const uint8_t *payload, uint32_t len)
+{
+	if (!nfqueue_verdict(d->queue, id, drop, mark, payload, len))
+		return;
+	d->c.verdict_errors++;
+	logmsg(LOG_WARNING, "verdict for packet %u: %m%s", id, payload ? " (sent again without the rewritten bytes)" : "");
+	/* A packet without a verdict would wait for the watchdog: give it one. */
+	if (payload)
+		nfqueue_verdict(d->queue, id, drop, mark, NULL, 0);
+}
+
+static void log_decision(struct daemon *d, const struct ntok_verdict *v)
+{
+	char *flow = NULL, *code = core_result_name(d->core, v->code);
+	size_t len;
+
+	if (v->flow >= 0 && core_flow_name(d->core, v->flow, &flow, &len))
+		flow = NULL;
+	logmsg(LOG_DEBUG, "%s: %s, mark %u, dscp %d%s%s", flow ? flow : "(no flow)", code ? code : "?", v->mark,
+	       (int)v->dscp, v->action == ACTION_DROP ? ", dropped" : "",
+	       v->flags & VERDICT_TAGGED ? ", tagged" : "");
+	free(flow);
+	free(code);
+}
+
+static void on_packet(void *ctx, const struct nfqueue_packet *p)
+{
+	struct daemon *d = ctx;
+	struct ntok_verdict v;
+	const uint8_t *out = NULL;
+	const char *trap;
+	int32_t len_arg;
+
+	watchdog_hold(d->watchdog.shared, p->id);
+	d->c.queued++;
+	if (!p->payload || !p->len) {
+		/* Nothing to look at (set up before the copy mode, or cut short): pass it. */
+		d->c.unparsed++;
+		d->c.accepted++;
+		verdict(d, p->id, 0, 0, NULL, 0);
+		goto done;
+	}
+	if ((trap = core_write_input(d->core, p->payload, p->len, &len_arg)) ||
+	    (trap = core_process(d->core, len_arg, LINKTYPE_RAW, DIRECTION_FROM_CONFIG, wall_clock(), &v))) {
+		/* Fail open: the packet passes unmarked, its flow is queued again. */
+		d->c.traps++;
+		d->c.accepted++;
+		logmsg(LOG_ERR, "trap in process: %s (packet accepted unmarked)", trap);
+		verdict(d, p->id, 0, 0, NULL, 0);
+		goto done;
+	}
+	/* The core rewrote the packet in its input buffer (DSCP, an inserted token). */
+	if (v.flags & (VERDICT_REWRITTEN | VERDICT_TAGGED))
+		out = core_input(d->core, v.length);
+	if (v.action == ACTION_DROP)
+		d->c.dropped++;
+	else
+		d->c.accepted++;
+	if (v.mark)
+		d->c.marked++;
+	else
+		d->c.undecided++;
+	if (v.flags & VERDICT_REWRITTEN)
+		d->c.rewritten++;
+	if (v.flags & VERDICT_TAGGED)
+		d->c.tagged++;
+	if (d->verbose > 1 && (v.flags & VERDICT_DECIDED))
+		log_decision(d, &v);
+	verdict(d, p->id, v.action == ACTION_DROP, v.mark, out, out ? (uint32_t)v.length : 0);
+done:
+	watchdog_done(d->watchdog.shared);
+}
+
+/* ------------------------------------------------------------- control socket */
+
+static void add_u64(struct strbuf *b, const char *name, uint64_t value, int first)
+{
+	char num[32];
+
+	if (!first)
+		sb_str(b, ",");
+	sb_json_string(b, name);
+	snprintf(num, sizeof num, ":%llu", (unsigned long long)value);
+	sb_str(b, num);
+}
+
+/* {"daemon":{...counters...},"core":<status()>} */
+static struct strbuf status_json(struct daemon *d)
+{
+	struct strbuf b = { 0 };
+	char *core = NULL, num[64];
+	size_t core_len;
+	const char *trap = core_status(d->core, &core, &core_len);
+	const struct counters *c = &d->c;
+
+	if (trap) {
+		d->c.traps++;
+		logmsg(LOG_ERR, "trap in status: %s", trap);
+	}
+	sb_str(&b, "{\"daemon\":{");
+	add_u64(&b, "pid", (uint64_t)getpid(), 1);
+	add_u64(&b, "queue", d->queue_num, 0);
+	sb_str(&b, ",\"config\":");
+	sb_json_string(&b, d->config_path);
+	snprintf(num, sizeof num, ",\"uptime\":%.3f", monotonic() - d->started);
+	sb_str(&b, num);
+	add_u64(&b, "time_limit_ms", d->time_limit_ms, 0);
+	add_u64(&b, "queued", c->queued, 0);
+	sb_str(&b, ",\"verdicts\":{");
+	add_u64(&b, "accept", c->accepted, 1);
+	add_u64(&b, "drop", c->dropped, 0);
+	sb_str(&b, "}");
+	add_u64(&b, "marked", c->marked, 0);
+	add_u64(&b, "undecided", c->undecided, 0);
+	add_u64(&b, "rewritten", c->rewritten, 0);
+	add_u64(&b, "tagged", c->tagged, 0);
+	add_u64(&b, "unparsed", c->unparsed, 0);
+	add_u64(&b, "traps", c->traps, 0);
+	add_u64(&b, "late_verdicts", d->nc.late_verdicts, 0);
+	add_u64(&b, "verdict_errors", c->verdict_errors, 0);
+	add_u64(&b, "netlink_errors", d->nc.errors, 0);
+	add_u64(&b, "receive_errors", c->receive_errors, 0);
+	add_u64(&b, "watchdog_pid", d->watchdog.pid > 0 ? (uint64_t)d->watchdog.pid : 0, 0);
+	add_u64(&b, "watchdog_releases", __atomic_load_n(&d->watchdog.shared->releases, __ATOMIC_RELAXED), 0);
+	add_u64(&b, "watchdog_restarts", d->watchdog.restarts, 0);
+	add_u64(&b, "reloads", c->reloads, 0);
+	add_u64(&b, "reload_failures", c->reload_failures, 0);
+	sb_str(&b, ",\"reload_error\":");
+	if (d->reload_error[0])
+		sb_json_string(&b, d->reload_error);
+	else
+		sb_str(&b, "null");
+	add_u64(&b, "status_requests", c->status_requests, 0);
+	sb_str(&b, "},\"core\":");
+	if (core)
+		sb_add(&b, core, core_len);
+	else
+		sb_str(&b, "null");
+	sb_str(&b, "}\n");
+	free(core);
+	return b;
+}
+
+static int control_listen(const char *path, char *err, size_t err_len)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof a.sun_path) {
+		snprintf(err, err_len, "control socket path too long: %zu bytes, at most %zu", strlen(path),
+		         sizeof a.sun_path - 1);
+		return -1;
+	}
+	strcpy(a.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a)) {
+		/* A running ntokd answers there; a killed one left the file behind. */
+		int probe, live;
+
+		if (errno != EADDRINUSE)
+			goto fail;
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		live = probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof a) == 0;
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			snprintf(err, err_len, "control socket %s: a running ntokd answers there", path);
+			close(fd);
+			return -1;
+		}
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&a, sizeof a))
+			goto fail;
+	}
+	if (chmod(path, 0600) || listen(fd, 8))
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, err_len, "control socket %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void serve_control(struct daemon *d)
+{
+	int c;
+
+	/* One status per connection, written at once: a client cannot hold the daemon up. */
+	while ((c = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		struct strbuf b;
+
+		d->c.status_requests++;
+		b = status_json(d);
+		/* A client gone already (the probe of a second ntokd) is no news. */
+		if (b.oom || send(c, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)b.len)
+			logmsg(LOG_DEBUG, "status request: reply not sent: %s", b.oom ? "out of memory" : strerror(errno));
+		free(b.s);
+		close(c);
+	}
+}
+
+/* ------------------------------------------------------------- ntokd run */
+
+static void run_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ntokd run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage:\n%s", DAEMON_USAGE);
+	exit(EXIT_USAGE);
+}
+
+static unsigned long number_arg(const char *name, const char *s, unsigned long lo, unsigned long hi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < lo || v > hi)
+		run_usage("--%s must be an integer in [%lu, %lu], got '%s'", name, lo, hi, s);
+	return v;
+}
+
+/* Logged, and on stderr even without --foreground: the daemon did not start. */
+static int fatal(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fatal(int rc, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	syslog(LOG_ERR, "%s", msg);
+	if (!log_to_stderr)
+		fprintf(stderr, "ntokd: %s\n", msg);
+	return rc;
+}
+
+static int start_watchdog(struct daemon *d)
+{
+	if (watchdog_start(&d->watchdog, nfqueue_fd(d->queue), d->queue_num, d->time_limit_ms, d->control_fd)) {
+		logmsg(LOG_ERR, "watchdog: %m");
+		return -1;
+	}
+	return 0;
+}
+
+static void check_watchdog(struct daemon *d)
+{
+	int status;
+
+	if (!watchdog_exited(&d->watchdog, &status))
+		return;
+	logmsg(LOG_ERR, "watchdog exited (%s %d): starting it again",
+	       WIFSIGNALED(status) ? "signal" : "status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	d->watchdog.restarts++;
+	start_watchdog(d);
+}
+
+static void drain_queue(struct daemon *d)
+{
+	for (int k = 0; k < RECEIVE_BUDGET; k++) {
+		int n = nfqueue_receive(d->queue, on_packet, d, &d->nc);
+
+		if (n == 0)
+			return;
+		if (n < 0) {
+			d->c.receive_errors++;
+			/* ENOBUFS: packets were lost to an overflow (the kernel accepted them, fail-open). */
+			logmsg(errno == ENOBUFS ? LOG_WARNING : LOG_ERR, "queue %u: receive: %m", d->queue_num);
+			return;
+		}
+		watchdog_progress(d->watchdog.shared);
+	}
+}
+
+static void loop(struct daemon *d, const sigset_t *waitmask)
+{
+	while (!got_term) {
+		struct pollfd fds[2] = { { nfqueue_fd(d->queue), POLLIN, 0 }, { d->control_fd, POLLIN, 0 } };
+		int n = ppoll(fds, 2, NULL, waitmask);
+
+		watchdog_progress(d->watchdog.shared);
+		if (n < 0 && errno != EINTR) {
+			logmsg(LOG_ERR, "poll: %m");
+			return;
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload(d);
+		}
+		if (got_chld) {
+			got_chld = 0;
+			check_watchdog(d);
+		}
+		if (n > 0 && fds[0].revents)
+			drain_queue(d);
+		if (n > 0 && fds[1].revents)
+			serve_control(d);
+	}
+}
+
+int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "control", required_argument, NULL, 's' },
+		{ "time-limit", required_argument, NULL, 't' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .control_path = DEFAULT_CONTROL, .time_limit_ms = DEFAULT_TIME_LIMIT_MS, .control_fd = -1 };
+	const char *module = NULL;
+	char err[512], *module_path = NULL;
+	uint8_t *wasm = NULL;
+	sigset_t ours, waitmask;
+	struct sigaction sa;
+	int opt, foreground = 0, rc = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+c:q:s:t:m:fvh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': d.config_path = optarg; break;
+		case 'q': d.queue_num = (uint16_t)number_arg("queue", optarg, 0, 65535); break;
+		case 's': d.control_path = optarg; break;
+		case 't': d.time_limit_ms = (unsigned)number_arg("time-limit", optarg, MIN_TIME_LIMIT_MS, MAX_TIME_LIMIT_MS); break;
+		case 'm': module = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'v': foreground = 1, d.verbose++; break;
+		case 'h': fputs(DAEMON_USAGE, stdout); return 0;
+		default: run_usage("unknown option or missing value: %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		run_usage("unexpected argument %s", argv[optind]);
+	if (!d.config_path || !*d.config_path)
+		run_usage("needs --config");
+	if (nfqueue_available(err, sizeof err))
+		return fatal(EXIT_USAGE, "%s", err);
+
+	/* OpenWrt style: syslog (logd), and stderr too when asked (procd captures it). */
+	log_to_stderr = foreground;
+	openlog("ntokd", LOG_PID | (foreground ? LOG_PERROR : 0), LOG_DAEMON);
+	setlogmask(LOG_UPTO(d.verbose > 1 ? LOG_DEBUG : LOG_INFO));
+	d.started = monotonic();
+
+	d.core = open_core(module, argv0, &wasm, &module_path);
+	if (load_config(&d, err, sizeof err)) {
+		rc = fatal(EXIT_USAGE, "configuration refused: %s", err);
+		goto out;
+	}
+
+	/* Our signals are delivered only inside ppoll (loop), never in the middle
+	 * of a packet; without SA_RESTART, so that they end the wait. */
+	sigemptyset(&ours);
+	sigaddset(&ours, SIGTERM);
+	sigaddset(&ours, SIGINT);
+	sigaddset(&ours, SIGHUP);
+	sigaddset(&ours, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ours, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
+	sigdelset(&waitmask, SIGCHLD);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.control_fd = control_listen(d.control_path, err, sizeof err)) < 0) {
+		rc = fatal(EXIT_FAILED, "%s", err);
+		goto out;
+	}
+	if (!(d.queue = nfqueue_open(d.queue_num, err, sizeof err))) {
+		rc = fatal(EXIT_FAILED, "%s", err);
+		goto out;
+	}
+	if (start_watchdog(&d)) {
+		rc = fatal(EXIT_FAILED, "cannot start the watchdog");
+		goto out;
+	}
+	logmsg(LOG_NOTICE, "queue %u, configuration %s, control %s, time limit %u ms (watchdog %d)", d.queue_num,
+	       d.config_path, d.control_path, d.time_limit_ms, (int)d.watchdog.pid);
+
+	loop(&d, &waitmask);
+	rc = got_term ? 0 : EXIT_FAILED;
+	logmsg(LOG_NOTICE, "stopping: %llu packets queued, %llu marked, %llu dropped, %llu traps, %llu watchdog releases",
+	       (unsigned long long)d.c.queued, (unsigned long long)d.c.marked, (unsigned long long)d.c.dropped,
+	       (unsigned long long)d.c.traps,
+	       (unsigned long long)__atomic_load_n(&d.watchdog.shared->releases, __ATOMIC_RELAXED));
+out:
+	watchdog_stop(&d.watchdog);
+	/* The queue goes before the core: once the socket is closed, --queue-bypass takes over. */
+	nfqueue_close(d.queue);
+	if (d.control_fd >= 0) {
+		close(d.control_fd);
+		unlink(d.control_path);
+	}
+	core_close(d.core);
+	free(wasm);
+	free(module_path);
+	closelog();
+	return rc;
+}
+
+/* ------------------------------------------------------------- ntokd status */
+
+int daemon_status(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "control", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONTROL;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval timeout = { 5, 0 };
+	struct strbuf reply = { 0 };
+	char chunk[4096];
+	ssize_t n;
+	int opt, fd;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+s:h", options, NULL)) != -1) {
+		if (opt == 's') {
+			path = optarg;
+		} else if (opt == 'h') {
+			fputs(DAEMON_USAGE, stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "ntokd status: unknown option or missing value: %s\nusage:\n%s", argv[optind - 1],
+			        DAEMON_USAGE);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc || strlen(path) >= sizeof a.sun_path) {
+		fprintf(stderr, "ntokd status: %s\nusage:\n%s", optind < argc ? "unexpected argument" : "path too long",
+		        DAEMON_USAGE);
+		return EXIT_USAGE;
+	}
+	strcpy(a.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof a)) {
+		fprintf(stderr, "ntokd status: cannot reach ntokd at %s: %s\n", path, strerror(errno));
+		return EXIT_FAILED;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+	while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			sb_add(&reply, chunk, (size_t)n);
+	close(fd);
+	if (n < 0 || !reply.len || reply.oom) {
+		fprintf(stderr, "ntokd status: no reply from %s%s%s\n", path, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+		free(reply.s);
+		return EXIT_FAILED;
+	}
+	fwrite(reply.s, 1, reply.len, stdout);
+	free(reply.s);
+	return 0;
+}

@@ -1,0 +1,288 @@
+/*
+ * NFQUEUE over netlink, in the manner of libnetfilter_queue's own example
+ * (examples/nf-queue.c): libmnl for the socket, the nfq_nlmsg_* helpers for
+ * the messages. Each config message asks for an ACK so that a refusal
+ * (EBUSY, EPERM) is reported at start, not discovered later.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nfqueue.h"
+
+#ifdef NTOK_NFQUEUE
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+/* The kernel copies at most 65,535 bytes of a packet (NFQNL_COPY_PACKET's
+ * range is 16 bits); the attributes around it need far less than 8 KiB. */
+#define COPY_RANGE 0xffff
+#define RECV_BYTES (COPY_RANGE + 8192)
+#define SEND_BYTES (COPY_RANGE + 1024)
+/* Room in the socket for bursts of new flows: packets wait there rather than
+ * overflow (with NFQA_CFG_F_FAIL_OPEN an overflow is accepted unmarked). */
+#define SOCKET_BUFFER (4 << 20)
+
+struct nfqueue {
+	_Alignas(8) char rbuf[RECV_BYTES];
+	_Alignas(8) char sbuf[SEND_BYTES];
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	uint16_t queue;
+};
+
+typedef void (*packet_fn)(void *ctx, const struct nfqueue_packet *p);
+
+/*
+ * The messages of one datagram: packets go to fn (or are accepted unmarked
+ * when fn is NULL, while the queue is being set up); errors are counted,
+ * except the ACK of `seq`, whose error goes to *ack.
+ */
+static void walk(struct nfqueue *q, size_t n, packet_fn fn, void *ctx, struct nfqueue_counters *c, uint32_t seq,
+                 int *ack)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)q->rbuf;
+	int len = (int)n;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+		const struct nfqnl_msg_packet_hdr *ph;
+		struct nfqueue_packet p = { 0 };
+
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof *e))
+				c->errors++;
+			else if (seq && nlh->nlmsg_seq == seq)
+				*ack = -e->error;
+			else if (e->error == -ENOENT)
+				c->late_verdicts++;
+			else if (e->error)
+				c->errors++;
+			continue;
+		}
+		if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
+		    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
+			continue;
+		if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+		    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof *ph) {
+			c->errors++;
+			continue;
+		}
+		ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+		p.id = ntohl(ph->packet_id);
+		if (attr[NFQA_PAYLOAD]) {
+			p.payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+			p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+		}
+		/* NFQA_CAP_LEN: the packet is longer than what was copied. Only the
+		 * whole packet may be handed back, so it is not handed over. */
+		if (attr[NFQA_CAP_LEN] && ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) > p.len)
+			p.payload = NULL, p.len = 0;
+		if (attr[NFQA_MARK])
+			p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+		if (attr[NFQA_IFINDEX_INDEV])
+			p.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+		if (attr[NFQA_IFINDEX_OUTDEV])
+			p.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+		if (fn)
+			fn(ctx, &p);
+		else if (nfqueue_verdict(q, p.id, 0, 0, NULL, 0))
+			c->errors++;
+	}
+}
+
+/* Sends a config message and waits for its ACK; 0, or -1 with the reason. */
+static int configure_queue(struct nfqueue *q, struct nlmsghdr *nlh, const char *what, char *err, size_t err_len)
+{
+	struct nfqueue_counters ignored = { 0 };
+	int ack = -1;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++q->seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		snprintf(err, err_len, "queue %u: %s: %s", q->queue, what, strerror(errno));
+		return -1;
+	}
+	while (ack < 0) {
+		ssize_t n = mnl_socket_recvfrom(q->nl, q->rbuf, sizeof q->rbuf);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, err_len, "queue %u: %s: %s", q->queue, what, strerror(errno));
+			return -1;
+		}
+		walk(q, (size_t)n, NULL, NULL, &ignored, q->seq, &ack);
+	}
+	if (ack) {
+		/* The kernel answers EPERM when another socket has bound the queue. */
+		snprintf(err, err_len, "queue %u: %s: %s%s", q->queue, what, strerror(ack),
+		         ack == EPERM ? " (is another ntokd bound to it? ntokd needs CAP_NET_ADMIN)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len)
+{
+	struct nfqueue *q = calloc(1, sizeof *q);
+	struct nlmsghdr *nlh;
+	int size = SOCKET_BUFFER, one = 1;
+
+	if (!q) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	q->queue = queue;
+	if (!(q->nl = mnl_socket_open(NETLINK_NETFILTER)) || mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, err_len, "netlink socket: %s", strerror(errno));
+		nfqueue_close(q);
+		return NULL;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size))
+		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	/* An overflow is the kernel's business (fail-open); no ENOBUFS for us. */
+	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof one);
+
+	/* Since Linux 3.8 a queue serves every family; the pf of BIND is unused. */
+	nlh = nfq_nlmsg_put(q->sbuf, NFQNL_MSG_CONFIG, queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
+	if (configure_queue(q, nlh, "bind", err, err_len))
+		goto fail;
+	nlh = nfq_nlmsg_put(q->sbuf, NFQNL_MSG_CONFIG, queue);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	if (configure_queue(q, nlh, "copy mode and fail-open", err, err_len))
+		goto fail;
+	return q;
+fail:
+	nfqueue_close(q);
+	return NULL;
+}
+
+int nfqueue_available(char *err, size_t err_len)
+{
+	(void)err, (void)err_len;
+	return 0;
+}
+
+void nfqueue_close(struct nfqueue *q)
+{
+	if (!q)
+		return;
+	/* Closing the socket unbinds the queue: with --queue-bypass the kernel
+	 * then accepts what the rules would have queued. */
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	free(q);
+}
+
+int nfqueue_fd(const struct nfqueue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+int nfqueue_receive(struct nfqueue *q, packet_fn fn, void *ctx, struct nfqueue_counters *c)
+{
+	ssize_t n = recv(mnl_socket_get_fd(q->nl), q->rbuf, sizeof q->rbuf, MSG_DONTWAIT);
+	int unused = 0;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	walk(q, (size_t)n, fn, ctx, c, 0, &unused);
+	return 1;
+}
+
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, int drop, uint32_t mark, const uint8_t *payload, uint32_t len)
+{
+	struct nlmsghdr *nlh;
+
+	if (payload && len > COPY_RANGE) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	nlh = nfq_nlmsg_put(q->sbuf, NFQNL_MSG_VERDICT, q->queue);
+	nfq_nlmsg_verdict_put(nlh, (int)id, drop ? NF_DROP : NF_ACCEPT);
+	if (mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (payload)
+		nfq_nlmsg_verdict_put_pkt(nlh, payload, len);
+	return mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
+int nfqueue_release(int fd, uint16_t queue, uint32_t max_id)
+{
+	_Alignas(8) char buf[256];
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, queue);
+
+	nfq_nlmsg_verdict_put(nlh, (int)max_id, NF_ACCEPT);
+	return sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -1 : 0;
+}
+
+#else /* !NTOK_NFQUEUE */
+
+struct nfqueue {
+	int unused;
+};
+
+int nfqueue_available(char *err, size_t err_len)
+{
+	snprintf(err, err_len, "this ntokd was built without NFQUEUE support "
+	                       "(libnetfilter_queue and libmnl: build with make NFQ=1)");
+	return -1;
+}
+
+struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len)
+{
+	(void)queue;
+	nfqueue_available(err, err_len);
+	return NULL;
+}
+
+void nfqueue_close(struct nfqueue *q)
+{
+	(void)q;
+}
+
+int nfqueue_fd(const struct nfqueue *q)
+{
+	(void)q;
+	return -1;
+}
+
+int nfqueue_receive(struct nfqueue *q, void (*fn)(void *ctx, const struct nfqueue_packet *p), void *ctx,
+                    struct nfqueue_counters *c)
+{
+	(void)q, (void)fn, (void)ctx, (void)c;
+	errno = ENOSYS;
+	return -1;
+}
+
+int nfqueue_verdict(struct nfqueue *q, uint32_t id, int drop, uint32_t mark, const uint8_t *payload, uint32_t len)
+{
+	(void)q, (void)id, (void)drop, (void)mark, (void)payload, (void)len;
+	errno = ENOSYS;
+	return -1;
+}
+
+int nfqueue_release(int fd, uint16_t queue, uint32_t max_id)
+{
+	(void)fd, (void)queue, (void)max_id;
+	errno = ENOSYS;
+	return -1;
+}
+
+#endif
