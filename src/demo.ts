@@ -4,12 +4,16 @@
 // gateway's side: real traffic between network namespaces (the Linux stack,
 // captured with tcpdump) goes through the packet path with `ntok replay`,
 // which prints the flow table with each decision, and tshark shows the DSCP
-// the gateway set. Every step runs the real tools, as a user would.
+// the gateway set. Last, live: ntokd runs on NFQUEUE in a router namespace
+// and the server's tcpdump shows what arrived. Every step runs the real
+// tools, as a user would.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The router lab of the end-to-end suite: three namespaces, the rules, ntokd run, tcpdump.
+import { RULES, RouterLab, flowPackets, requireRouterTools } from '../test/support/router-lab.js';
 
 const CLI = fileURLToPath(new URL('./cli/ntok.js', import.meta.url));
 const MAKE_CAPTURES = fileURLToPath(new URL('../../test/netns/make-captures.sh', import.meta.url));
@@ -56,7 +60,7 @@ interface DemoFlow {
   dscp: number;
 }
 
-function gatewayDemo(now: number): void {
+function gatewayDemo(now: number): { call: string; forged: string } | null {
   step('9. The gateway\'s policy: low-latency (service 1) gets EF (DSCP 46); the sensor fleet (service 7) AF21; unauthenticated EF/AF4x is washed to 0');
   const phone = '192.0.2.1'; // the client namespace of test/netns/make-captures.sh
   const sensor = '2001:db8::1';
@@ -92,9 +96,9 @@ function gatewayDemo(now: number): void {
   if (process.getuid?.() !== 0) {
     console.log('  FAILED: network namespaces need root (run the demo as root)');
     failures++;
-    return;
+    return null;
   }
-  if (tool('bash', [MAKE_CAPTURES, 'manifest.json', 'capture'], false) === null) return;
+  if (tool('bash', [MAKE_CAPTURES, 'manifest.json', 'capture'], false) === null) return null;
   const sent = (JSON.parse(readFileSync(join(dir, 'capture/flows.json'), 'utf8')) as { flows: { name: string; sport: number; dport: number }[] }).flows;
 
   step('11. The gateway replays the capture through ntok.wasm: one line per flow, its decision and result code');
@@ -145,6 +149,58 @@ function gatewayDemo(now: number): void {
   const ok = tagged !== undefined && tagged.code === 'ok' && tagged.dscp === 18;
   if (!ok) failures++;
   console.log(`  iot-sensor  wanted ok, DSCP 18: got ${tagged ? `${tagged.code}, DSCP ${tagged.dscp}` : 'no flow'}  [${ok ? 'as expected' : 'UNEXPECTED'}]`);
+
+  return { call, forged };
+}
+
+/** The router's side, live: ntokd run on NFQUEUE in a router namespace, what the server receives. */
+async function routerDemo(tokens: { call: string; forged: string }): Promise<void> {
+  step('15. Live: a router namespace between the phone and the server runs ntokd (NFQUEUE) with the rules; tcpdump on the server');
+  try {
+    requireRouterTools();
+  } catch (e) {
+    console.log(`  FAILED: ${(e as Error).message}`);
+    failures++;
+    return;
+  }
+  RouterLab.removeLeftovers();
+  const lab = new RouterLab(dir);
+  const control = join(dir, 'ntokd.sock');
+  let daemon;
+  try {
+    lab.up();
+    console.log(`  phone ${lab.addr.C4}, server ${lab.addr.S4}; ntokd gets the first packet of each new connection, the kernel marks the rest`);
+    lab.exec(lab.router, 'sh', [RULES, 'up', '0', join(dir, 'gateway.json')]);
+    const flows = [
+      { name: 'premium-call', family: 4, carrier: 'stun', token: tokens.call, packets: 10, reply: true, interval_ms: 5, ecn: 1 },
+      { name: 'forged', family: 4, carrier: 'stun', token: tokens.forged, packets: 5, reply: true, interval_ms: 5, dport: 3479 },
+      { name: 'background', family: 4, carrier: 'none', packets: 10, reply: true, interval_ms: 5, dport: 8080 },
+      { name: 'pre-marked', family: 4, carrier: 'none', packets: 5, dscp: 46, reply: true, interval_ms: 5, dport: 5006 },
+    ];
+    await lab.startSink(flows as never);
+    daemon = await lab.startNtokd(['--config', join(dir, 'gateway.json'), '--control', control], join(dir, 'ntokd.log'));
+    const { result, server, client } = await lab.captured('live', () => lab.send(flows as never, 'live'));
+    const want: Record<string, number> = { 'premium-call': 46, forged: 0, background: 0, 'pre-marked': 0 };
+    console.log('  flow          server saw (phone -> server)     phone saw (replies)');
+    for (const f of result) {
+      const up = flowPackets(server, f).up;
+      const down = flowPackets(client, f).down;
+      const dscps = (ps: { dscp: number }[]) => [...new Set(ps.map((p) => p.dscp))].join('/') || '-';
+      const ok = up.length === f.packets && up.every((p) => p.dscp === want[f.name]) && down.every((p) => p.dscp === want[f.name]);
+      if (!ok) failures++;
+      console.log(`  ${f.name.padEnd(13)} ${String(up.length).padStart(2)} packets, DSCP ${dscps(up).padEnd(12)} ${String(down.length).padStart(2)} packets, DSCP ${dscps(down).padEnd(6)} [${ok ? 'as expected' : `UNEXPECTED: wanted DSCP ${want[f.name]}`}]`);
+    }
+    const status = lab.status(control)!;
+    console.log(`  ntokd status: ${status.daemon.queued} packets queued for ${result.length} flows, ${status.daemon.marked} marked, ` +
+      `decisions ${JSON.stringify(status.core.decisions)}, ${status.daemon.traps} traps`);
+  } catch (e) {
+    console.log(`  FAILED: ${(e as Error).message}`);
+    failures++;
+  } finally {
+    if (daemon && daemon.child.exitCode === null) daemon.child.kill('SIGTERM');
+    lab.down();
+    console.log('  (namespaces, rules and ntokd torn down)');
+  }
 }
 
 try {
@@ -179,7 +235,8 @@ try {
   step('8. Bytes that are not a token at all');
   ntok(['verify', '00000002d18443a1', '--keys', keys, '--json'], 1);
 
-  gatewayDemo(now);
+  const tokens = gatewayDemo(now);
+  if (tokens) await routerDemo(tokens);
 } finally {
   if (!process.env.NTOK_DEMO_KEEP) rmSync(dir, { recursive: true, force: true });
 }
