@@ -5,7 +5,9 @@ import { Code, codeTextPtr, codeTextLength } from "./result";
 import { ConfigParser, setCurrent, current } from "./config";
 import { verifyToken, inspectToken } from "./token";
 import { out } from "./json/writer";
-import { Gateway, Verdict, VERDICT_VERIFIED } from "./gateway/gateway";
+import { Gateway, GatewayCounters, Verdict, VERDICT_VERIFIED } from "./gateway/gateway";
+import { FlowTable } from "./flow/table";
+import { TokenCache } from "./flow/token-cache";
 import { Msg } from "./config-message-text";
 import { message } from "./config-message";
 import { JsonKey } from "./json-key-text";
@@ -130,6 +132,8 @@ export function result_message(code: i32): i32 {
  * verifies tokens (ntokd verify, the CLI) never pays for the flow table.
  */
 let gateway: Gateway | null = null;
+/** status() before the first process(). */
+const NO_COUNTERS = new GatewayCounters();
 
 function gatewayInForce(): Gateway {
   let g = gateway;
@@ -235,14 +239,15 @@ export function service_name(service: i32): i32 {
 /**
  * Writes the packet path's counters as JSON: what a user or an operator
  * checks to see that tokens are found and flows marked. Zeros before the
- * first process().
+ * first process(), with the capacities the tables will have: status() does
+ * not make them (a flow table too large for the memory ceiling traps at the
+ * first packet; status must still answer).
  */
 export function status(): i32 {
   out.reset();
   out.open();
-  const g = gatewayInForce();
-  const c = g.counters;
-  const t = g.flows;
+  const g = gateway;
+  const c = g != null ? g.counters : NO_COUNTERS;
   out.key(JsonKey.PACKETS); out.uint(c.packets);
   out.key(JsonKey.BAD_PACKETS); out.uint(c.badPackets);
   out.key(JsonKey.FAST_PATH); out.uint(c.fastPath);
@@ -258,18 +263,28 @@ export function status(): i32 {
   out.key(JsonKey.WITHDRAWN); out.uint(c.withdrawn);
   out.key(JsonKey.FLOWS);
   out.open();
-  out.key(JsonKey.CAPACITY); out.int(t.capacity);
-  out.key(JsonKey.ACTIVE); out.int(t.count);
-  out.key(JsonKey.BYTES); out.int(t.footprint);
-  out.key(JsonKey.INSERTS); out.uint(t.counters.inserts);
-  out.key(JsonKey.EVICTIONS); out.uint(t.counters.evictions);
-  out.key(JsonKey.EXPIRATIONS); out.uint(t.counters.expirations);
+  if (g != null) {
+    const t = g.flows;
+    out.key(JsonKey.CAPACITY); out.int(t.capacity);
+    out.key(JsonKey.ACTIVE); out.int(t.count);
+    out.key(JsonKey.BYTES); out.int(t.footprint);
+    out.key(JsonKey.INSERTS); out.uint(t.counters.inserts);
+    out.key(JsonKey.EVICTIONS); out.uint(t.counters.evictions);
+    out.key(JsonKey.EXPIRATIONS); out.uint(t.counters.expirations);
+  } else {
+    out.key(JsonKey.CAPACITY); out.int(FlowTable.capacityFor(current.gateway.flowCapacity));
+    out.key(JsonKey.ACTIVE); out.int(0);
+    out.key(JsonKey.BYTES); out.int(0);
+    out.key(JsonKey.INSERTS); out.uint(0);
+    out.key(JsonKey.EVICTIONS); out.uint(0);
+    out.key(JsonKey.EXPIRATIONS); out.uint(0);
+  }
   out.close();
   out.key(JsonKey.TOKEN_CACHE);
   out.open();
-  out.key(JsonKey.ENTRIES); out.int(g.cache.count);
-  out.key(JsonKey.CAPACITY); out.int(g.cache.slots);
-  out.key(JsonKey.BYTES); out.int(g.cache.footprint);
+  out.key(JsonKey.ENTRIES); out.int(g != null ? g.cache.count : 0);
+  out.key(JsonKey.CAPACITY); out.int(g != null ? g.cache.slots : TokenCache.slotsFor(current.gateway.tokenCache));
+  out.key(JsonKey.BYTES); out.int(g != null ? g.cache.footprint : 0);
   out.close();
   // Decisions by result code, for the codes that occurred.
   out.key(JsonKey.DECISIONS);

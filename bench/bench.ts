@@ -2,10 +2,12 @@
 // crypto primitives on the same bytes, cose-js on the same bare tokens, and
 // jose on a JWE carrying the same claims; then the packet path
 // (packet-path.ts): ns/packet of the fast path against plain JS, µs per new
-// flow with a token, memory per flow. Not a test: prints tables, ratios and
-// targets (PASS/MISS) and exits 0. See docs/performance.md.
+// flow with a token, memory per flow; then ntokd (ntokd.ts): the native host
+// under wasm3 against V8 and the bare native crypto, its size per board and
+// its resident memory. Not a test: prints tables, ratios and targets
+// (PASS/MISS) and exits 0. See docs/performance.md.
 //
-//   node dist/bench/bench.js [--quick] [--json] [--tokens | --packets] [--wasm FILE]
+//   node dist/bench/bench.js [--quick] [--json] [--tokens] [--packets] [--ntokd] [--wasm FILE]
 import { createDecipheriv, createHmac, createPublicKey, randomBytes, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +23,7 @@ import { fastestCrypto, nobleCrypto, type CryptoProvider } from '../src/host/cry
 import { Verifier, type VerifyResult } from '../src/host/verifier.js';
 import { CLAIMS_JSON, assert, checkHostBytes, makeFixtures, stubCrypto, verifierConfig, type Fixture } from './fixtures.js';
 import { measureGroup, median, sinkValue, type Measured, type Plan, type Row } from './measure.js';
+import { ntokdBench } from './ntokd.js';
 import { packetPathBench } from './packet-path.js';
 import { fmt, target, targetLine, times as x, type Section, type Target } from './report.js';
 
@@ -28,9 +31,11 @@ const argv = process.argv.slice(2);
 const args = new Set(argv);
 const quick = args.has('--quick');
 const asJson = args.has('--json');
-// Both parts unless one is asked for.
-const runTokens = !args.has('--packets') || args.has('--tokens');
-const runPackets = !args.has('--tokens') || args.has('--packets');
+// Every part unless some are asked for.
+const some = args.has('--tokens') || args.has('--packets') || args.has('--ntokd');
+const runTokens = !some || args.has('--tokens');
+const runPackets = !some || args.has('--packets');
+const runNtokd = !some || args.has('--ntokd');
 const plan: Plan = quick
   ? { rounds: 3, roundMs: 15, warmupMs: 20, asyncWarmupMs: 100 }
   : { rounds: 15, roundMs: 50, warmupMs: 200, asyncWarmupMs: 2000 };
@@ -371,6 +376,16 @@ async function main(): Promise<void> {
     out.push(...packets.out);
     targets.push(...packets.targets);
     json.packetPath = packets.json;
+  }
+  if (runNtokd) {
+    if (wasmPath !== undefined) {
+      out.push('', 'ntokd: not measured with --wasm (ntokd runs the build/ntok.wasm it was built for)');
+    } else {
+      const ntokd = await ntokdBench(plan, quick);
+      out.push(...ntokd.out);
+      targets.push(...ntokd.targets);
+      json.ntokd = ntokd.json;
+    }
   }
   const wasmBytes = statSync(wasmFile).size;
   const spare = WASM_BUDGET - wasmBytes;

@@ -21,6 +21,8 @@ export interface Target {
   unit: string;
   pass: boolean;
   detail: string;
+  /** Why the target could not be measured in this run (neither PASS nor MISS). */
+  skipped?: string;
 }
 
 export function target(name: string, value: number, limit: number, atMost: boolean, unit: string, detail: string): Target {
@@ -28,6 +30,6 @@ export function target(name: string, value: number, limit: number, atMost: boole
 }
 
 export function targetLine(t: Target): string {
-  const v = t.unit === '×' ? times(t.value) : `${t.value}${t.unit}`;
-  return `  ${t.pass ? 'PASS' : 'MISS'}  ${t.name.padEnd(66)} ${v.padStart(9)}  (${t.detail})`;
+  const v = t.skipped !== undefined ? 'n/a' : t.unit === '×' ? times(t.value) : `${t.value}${t.unit}`;
+  return `  ${t.skipped !== undefined ? 'n/a ' : t.pass ? 'PASS' : 'MISS'}  ${t.name.padEnd(66)} ${v.padStart(9)}  (${t.skipped ?? t.detail})`;
 }

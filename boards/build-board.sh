@@ -250,7 +250,9 @@ sh "$root/host/fetch-wasm3.sh"
 # memory.grow past it fails, and the core's allocator then asks for only what
 # it needs instead of doubling. make does not see defines change, so the
 # objects are rebuilt when the limits do.
-limits="stack_kib=$stack_kib wasm_pages=$wasm_pages"
+# NTOKD_BENCH=0 leaves out `ntokd bench` (host/bench.c, a developer mode).
+bench=${NTOKD_BENCH:-1}
+limits="stack_kib=$stack_kib wasm_pages=$wasm_pages bench=$bench"
 if [ "$(cat "$out/obj/.limits" 2>/dev/null)" != "$limits" ]; then
   rm -rf "$out/obj"
   mkdir -p "$out/obj"
@@ -262,7 +264,7 @@ make -s -C "$root/host" -j"$jobs" \
   CC="$CC" CFLAGS="-O2 -ffunction-sections -fdata-sections $arch_flags" \
   CPPFLAGS="-I$deps/include $mbed_cfg -DWASM3_STACK_BYTES=$((stack_kib * 1024)) -Dd_m3MaxLinearMemoryPages=$wasm_pages" \
   LDFLAGS="-static -Wl,--gc-sections -L$deps/lib $ld_quiet" \
-  OUT="$out/ntokd.debug" OBJ="$out/obj"
+  OUT="$out/ntokd.debug" OBJ="$out/obj" BENCH="$bench"
 "$triple-strip" -o "$out/ntokd" "$out/ntokd.debug"
 if [ "$arch_flags" = -msoft-float ]; then
   # libgcc's integer helpers (__divdi3 ...) and crtend are tagged hard-float

@@ -70,6 +70,8 @@ struct daemon {
 	struct counters c;
 	struct nfqueue_counters nc;
 	char reload_error[512];
+	/* The configuration in force, as text: a trap's recreated instance is configured with it again. */
+	struct strbuf config_text;
 };
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -156,6 +158,8 @@ static void find_member(void *ctx, struct jslice key, struct jslice value)
  * leaves the one in force (configure() keeps it); flows survive a reload.
  * 0, or -1 with the reason in why.
  */
+static void recover(struct daemon *d);
+
 static int load_config(struct daemon *d, char *why, size_t why_len)
 {
 	struct strbuf text = { 0 };
@@ -174,9 +178,10 @@ static int load_config(struct daemon *d, char *why, size_t why_len)
 		snprintf(why, why_len, "%s: trap in configure: %s", d->config_path, trap);
 		d->c.traps++;
 		free(text.s);
+		if (d->config_text.s)
+			recover(d); /* back to the configuration in force */
 		return -1;
 	}
-	free(text.s);
 	if (code != 0) {
 		struct find_member f = { "message", { "", 0 } };
 		struct jslice root;
@@ -187,10 +192,35 @@ static int load_config(struct daemon *d, char *why, size_t why_len)
 			f.value.s++, f.value.n -= 2;
 		snprintf(why, why_len, "%s: %.*s", d->config_path, (int)f.value.n, f.value.s);
 		free(reply);
+		free(text.s);
 		return -1;
 	}
 	free(reply);
+	free(d->config_text.s);
+	d->config_text = text;
 	return 0;
+}
+
+/*
+ * After a trap the instance's state is whatever the trap left: a new one,
+ * configured with the configuration in force (its flows are gone: their
+ * connections keep the marks conntrack holds, and new ones are queued).
+ */
+static void recover(struct daemon *d)
+{
+	char err[256];
+	int32_t len_arg, code;
+	const struct strbuf *t = &d->config_text;
+
+	if (core_recreate(d->core, err, sizeof err)) {
+		logmsg(LOG_ERR, "cannot recreate the core after a trap: %s", err);
+		return;
+	}
+	if (core_write_input(d->core, (const uint8_t *)(t->s ? t->s : ""), t->len, &len_arg) ||
+	    core_configure(d->core, len_arg, &code) || code != 0)
+		logmsg(LOG_ERR, "the recreated core refused the configuration in force");
+	else
+		logmsg(LOG_NOTICE, "core recreated after a trap");
 }
 
 static void reload(struct daemon *d)
@@ -259,6 +289,7 @@ static void on_packet(void *ctx, const struct nfqueue_packet *p)
 		d->c.accepted++;
 		logmsg(LOG_ERR, "trap in process: %s (packet accepted unmarked)", trap);
 		verdict(d, p->id, 0, 0, NULL, 0);
+		recover(d);
 		goto done;
 	}
 	/* The core rewrote the packet in its input buffer (DSCP, an inserted token). */
@@ -308,6 +339,7 @@ static struct strbuf status_json(struct daemon *d)
 	if (trap) {
 		d->c.traps++;
 		logmsg(LOG_ERR, "trap in status: %s", trap);
+		recover(d);
 	}
 	sb_str(&b, "{\"daemon\":{");
 	add_u64(&b, "pid", (uint64_t)getpid(), 1);
@@ -568,7 +600,7 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 	setlogmask(LOG_UPTO(d.verbose > 1 ? LOG_DEBUG : LOG_INFO));
 	d.started = monotonic();
 
-	d.core = open_core(module, argv0, &wasm, &module_path);
+	d.core = open_core(module, argv0, 0, &wasm, &module_path); /* 0: the build's ceiling (a board's wasm_pages) */
 	if (load_config(&d, err, sizeof err)) {
 		rc = fatal(EXIT_USAGE, "configuration refused: %s", err);
 		goto out;

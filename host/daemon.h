@@ -16,7 +16,8 @@
 
 /* ntokd.c's open_core: the module beside the binary (or --module), checked
  * against the hash compiled in, under wasm3; exits 2 on failure. */
-typedef struct ntok_core *(*core_opener)(const char *module, const char *argv0, uint8_t **wasm, char **module_path);
+typedef struct ntok_core *(*core_opener)(const char *module, const char *argv0, uint32_t max_pages, uint8_t **wasm,
+					 char **module_path);
 
 /* argv[0] is the command name ("run", "status"). Exit codes: 0, 1 (the queue
  * or socket failed, ntokd not reachable), 2 (usage, configuration). */

@@ -94,6 +94,12 @@ void keys_free(int32_t handle)
 	table[handle - 1] = NULL;
 }
 
+void keys_free_all(void)
+{
+	for (size_t i = 0; i < table_len; i++)
+		keys_free((int32_t)(i + 1));
+}
+
 size_t keys_live(void)
 {
 	size_t n = 0;

@@ -21,6 +21,8 @@ struct host_key {
 int keys_import(int32_t alg, const uint8_t *raw, size_t len);
 const struct host_key *keys_get(int32_t handle);
 void keys_free(int32_t handle);
+/* Frees every key: the instance that held their handles is gone (a trap). */
+void keys_free_all(void);
 size_t keys_live(void);
 
 #endif

@@ -19,7 +19,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "capture.h"
+#include "cli.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "json_glue.h"
@@ -30,10 +32,6 @@
 #error "build with -DNTOK_WASM_SHA256=\"<sha256 of build/ntok.wasm>\" (host/Makefile does)"
 #endif
 
-#define EXIT_OK 0
-#define EXIT_REJECTED 1
-#define EXIT_USAGE 2
-
 #define FLAG_BARE_CWT 1
 
 static const char USAGE[] =
@@ -41,11 +39,13 @@ static const char USAGE[] =
 	"  ntokd verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]\n"
 	"              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...\n"
 	"              [--config <config.json>] [--module <ntok.wasm>]\n"
-	"  ntokd replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--module <ntok.wasm>]\n"
-	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--module <ntok.wasm>]\n"
+	"  ntokd replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]\n"
+	"              [--module <ntok.wasm>]\n"
+	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]\n"
+	"              [--module <ntok.wasm>]\n"
 	DAEMON_USAGE;
 
-static void usage(const char *fmt, ...)
+void usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,7 +57,7 @@ static void usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,7 +69,7 @@ static void die(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-static int read_file(const char *path, char **data, size_t *len)
+int read_file(const char *path, char **data, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	struct strbuf b = { 0 };
@@ -182,7 +182,7 @@ static int js_number(const char *s, double *out)
 	return rc || !isfinite(*out) ? -1 : 0;
 }
 
-static double number_option(const char *value, const char *name)
+double number_option(const char *value, const char *name)
 {
 	double d;
 
@@ -201,18 +201,7 @@ static void push(const char ***list, size_t *n, const char *value)
 	*list = grown;
 }
 
-/* An option as node:util parseArgs declares it. */
-enum opt_kind { OPT_FLAG, OPT_STRING, OPT_LIST };
-
-struct opt_spec {
-	const char *name;
-	enum opt_kind kind;
-	void *dest;    /* int *, const char ** or const char *** */
-	size_t *count; /* OPT_LIST */
-};
-
-/* parseArgs({ strict: true, allowPositionals: true }): *first is the first positional. */
-static void parse_args(int argc, char **argv, const struct opt_spec *specs, const char **first, size_t *n_positionals)
+void parse_args(int argc, char **argv, const struct opt_spec *specs, const char **first, size_t *n_positionals)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i], *value = NULL, *eq;
@@ -705,8 +694,7 @@ static int trapped(const struct options *o, const char *what, const char *trap)
 	return EXIT_REJECTED;
 }
 
-/* The module beside the binary (or --module), checked, under wasm3 with the crypto library up. */
-static struct ntok_core *open_core(const char *module, const char *argv0, uint8_t **wasm, char **module_path)
+struct ntok_core *open_core(const char *module, const char *argv0, uint32_t max_pages, uint8_t **wasm, char **module_path)
 {
 	struct ntok_core *core;
 	size_t wasm_len;
@@ -718,7 +706,7 @@ static struct ntok_core *open_core(const char *module, const char *argv0, uint8_
 	*wasm = load_module(*module_path, &wasm_len);
 	if (crypto_init())
 		die("the crypto library failed to initialise");
-	if (!(core = core_open(*wasm, wasm_len, err, sizeof err)))
+	if (!(core = core_open(*wasm, wasm_len, max_pages, err, sizeof err)))
 		die("%s: %s", *module_path, err);
 	return core;
 }
@@ -756,7 +744,7 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 		usage("verify needs --keys (or --config)");
 	config = verifier_config(&o);
 
-	core = open_core(o.module, argv0, &wasm, &module_path);
+	core = open_core(o.module, argv0, 0, &wasm, &module_path);
 
 	if ((trap = core_write_input(core, (const uint8_t *)config.s, config.len, &len_arg)) ||
 	    (trap = core_configure(core, len_arg, &code)) || (trap = core_output(core, &json, &json_len)))
@@ -812,6 +800,35 @@ out:
 	return rc;
 }
 
+/* --max-pages: linear memory ceiling in 64 KiB pages, as a board's wasm_pages (maxPagesOption in ntok.ts). */
+#define WASM_PAGE_LIMIT 65536
+
+static uint32_t max_pages_option(const char *value)
+{
+	double n = number_option(value, "max-pages");
+
+	if (!(n >= 1 && n <= WASM_PAGE_LIMIT && n == floor(n)))
+		usage("--max-pages must be an integer from 1 to %d", WASM_PAGE_LIMIT);
+	return (uint32_t)n;
+}
+
+/* Gateway.statusJson(): status, tried once more on a new instance if it traps. 0, or -1 with err set. */
+static int status_recovering(struct ntok_core *core, const struct replay_options *o, struct replay_result *r,
+                             char **json, size_t *len, char *err, size_t err_len)
+{
+	const char *trap = core_status(core, json, len);
+
+	if (!trap)
+		return 0;
+	if (replay_recover(core, o, r, trap, err, err_len))
+		return -1;
+	if ((trap = core_status(core, json, len))) {
+		snprintf(err, err_len, "trap: %s", trap);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * replay: the capture through the packet path, one summary per flow. tag:
  * the same with every packet taken as upstream (from the LAN), so the
@@ -819,7 +836,7 @@ out:
  */
 static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 {
-	const char *config = NULL, *out = NULL, *now = NULL, *module = NULL, *input = NULL, *trap;
+	const char *config = NULL, *out = NULL, *now = NULL, *module = NULL, *input = NULL, *max_pages = NULL, *trap;
 	const char *name = tagging ? "tag" : "replay";
 	int json = 0, rc = EXIT_OK;
 	size_t n_positionals = 0, file_len, config_len, status_len;
@@ -829,9 +846,10 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 		{ "now", OPT_STRING, &now, NULL },
 		{ "json", OPT_FLAG, &json, NULL },
 		{ "module", OPT_STRING, &module, NULL },
+		{ "max-pages", OPT_STRING, &max_pages, NULL },
 		{ NULL, OPT_FLAG, NULL, NULL },
 	};
-	struct replay_options ro = { 0, 0, tagging ? 1 : 0 };
+	struct replay_options ro = { 0, 0, tagging ? 1 : 0, NULL, 0 };
 	struct replay_result result;
 	struct capture cap;
 	struct ntok_core *core;
@@ -839,6 +857,7 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 	char err[512], *file, *config_raw, *reply = NULL, *module_path;
 	uint8_t *wasm;
 	int32_t len_arg, code;
+	uint32_t pages = 0;
 
 	parse_args(argc, argv, specs, &input, &n_positionals);
 	if (n_positionals != 1)
@@ -853,7 +872,10 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 	if (capture_read((const uint8_t *)file, file_len, &cap, err, sizeof err))
 		usage("%s: %s", input, err);
 
-	core = open_core(module, argv0, &wasm, &module_path);
+	/* As the TS CLI: read after the capture (a broken capture is reported first). */
+	if (max_pages)
+		pages = max_pages_option(max_pages);
+	core = open_core(module, argv0, pages, &wasm, &module_path);
 	/* Gateway.open(readText(config)): the file's text as UTF-8, invalid sequences as U+FFFD. */
 	config_raw = read_text(config, &config_len);
 	sb_utf8(&text, config_raw, config_len);
@@ -870,8 +892,9 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 	}
 	free(reply);
 	reply = NULL;
-	free(text.s);
-	text = (struct strbuf){ 0 };
+	/* Kept: an instance that replaces one that trapped is configured with it again. */
+	ro.config = (const uint8_t *)(text.s ? text.s : "");
+	ro.config_len = text.len;
 	if (now) {
 		ro.now = number_option(now, "now");
 		ro.has_now = 1;
@@ -891,15 +914,21 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 	if (json) {
 		fwrite(result.json.s, 1, result.json.len, stdout);
 		fputc('\n', stdout);
-	} else if ((trap = core_status(core, &reply, &status_len))) {
-		fprintf(stderr, "ntokd: trap in status: %s\n", trap);
+	} else if (status_recovering(core, &ro, &result, &reply, &status_len, err, sizeof err)) {
+		fprintf(stderr, "ntokd: status: %s\n", err);
 		rc = EXIT_REJECTED;
 	} else {
-		replay_describe(&result, reply, cap.count, out, &text);
-		if (text.oom)
+		struct strbuf summary = { 0 };
+
+		replay_describe(&result, reply, cap.count, out, &summary);
+		if (summary.oom)
 			die("out of memory");
-		fwrite(text.s, 1, text.len, stdout);
+		fwrite(summary.s, 1, summary.len, stdout);
+		free(summary.s);
 	}
+	if (result.traps)
+		fprintf(stderr, "ntokd: %zu traps in the core, the last: %s; each replaced the instance (its flows lost)\n",
+		        result.traps, result.last_trap);
 out:
 	free(reply);
 	free(text.s);
@@ -930,6 +959,10 @@ int main(int argc, char **argv)
 		rc = daemon_run(argc - 1, argv + 1, argv[0], open_core);
 	else if (!strcmp(argv[1], "status"))
 		rc = daemon_status(argc - 1, argv + 1);
+#ifndef NTOKD_NO_BENCH
+	else if (!strcmp(argv[1], "bench"))
+		rc = cmd_bench(argc - 2, argv + 2, argv[0]); /* a developer mode, not in USAGE: host/bench.c */
+#endif
 	else
 		usage("unknown command %s", argv[1]);
 	if (fflush(stdout) != 0)

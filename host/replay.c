@@ -11,6 +11,7 @@
 #include "replay.h"
 
 /* Result codes (docs/abi.md). */
+#define CODE_HOST_ERROR 25
 #define CODE_NO_TOKEN 27
 #define CODE_WASHED 31
 
@@ -51,10 +52,12 @@ static int grow(void **array, size_t *room, size_t need, size_t size)
 	return 0;
 }
 
-/* The record a verdict counts for (src/replay.ts: live, flowless); NULL when out of memory or on a trap. */
-static struct replay_record *record_for(struct ntok_core *core, struct book *b, struct strbuf *names,
-                                        const struct ntok_verdict *v, const char **trap)
+/* The record a verdict counts for (src/replay.ts: live, flowless); NULL with err set. */
+static struct replay_record *record_for(struct ntok_core *core, const struct replay_options *o, struct replay_result *res,
+                                        struct book *b, const struct ntok_verdict *v, char *err, size_t err_len)
 {
+	struct strbuf *names = &res->flow_names;
+	const char *trap;
 	struct replay_record *r;
 
 	if (v->flow < 0) {
@@ -62,36 +65,46 @@ static struct replay_record *record_for(struct ntok_core *core, struct book *b, 
 			if (b->flowless[i].code == v->code)
 				return &b->flowless[i];
 		if (grow((void **)&b->flowless, &b->room_flowless, b->n_flowless + 1, sizeof *r))
-			return NULL;
+			goto oom;
 		r = &b->flowless[b->n_flowless++];
 		*r = (struct replay_record){ NO_NAME, 0, -1, v->code, 0, NULL };
 		return r;
 	}
 	if (grow((void **)&b->live, &b->room_live, (size_t)v->flow + 1, sizeof *b->live))
-		return NULL;
+		goto oom;
 	/* A slot the core reuses (eviction, aging) comes back with NEW_FLOW. */
 	if (!(v->flags & VERDICT_NEW_FLOW) && b->live[v->flow])
 		return &b->flows[b->live[v->flow] - 1];
 	if (grow((void **)&b->flows, &b->room_flows, b->n_flows + 1, sizeof *r))
-		return NULL;
+		goto oom;
 	r = &b->flows[b->n_flows];
 	*r = (struct replay_record){ names->len, 0, -1, 0, 0, NULL };
 	{
 		char *name;
 		size_t len;
 
-		if ((*trap = core_flow_name(core, v->flow, &name, &len)))
-			return NULL;
+		/* Gateway.flowName(): tried once more on a new instance (where the slot is free). */
+		if ((trap = core_flow_name(core, v->flow, &name, &len))) {
+			if (replay_recover(core, o, res, trap, err, err_len))
+				return NULL;
+			if ((trap = core_flow_name(core, v->flow, &name, &len))) {
+				snprintf(err, err_len, "trap in flow_name: %s", trap);
+				return NULL;
+			}
+		}
 		/* flowName(): '' for a free slot. */
 		if (name)
 			sb_add(names, name, len);
 		sb_add(names, "", 1); /* the NUL that ends it */
 		free(name);
 		if (names->oom)
-			return NULL;
+			goto oom;
 	}
 	b->live[v->flow] = ++b->n_flows;
 	return r;
+oom:
+	snprintf(err, err_len, "out of memory");
+	return NULL;
 }
 
 /* The packets the gateway forwards, as the writers take them. */
@@ -180,30 +193,41 @@ static void add_code_name(struct strbuf *b, const struct replay_names *c, int32_
 	}
 }
 
-static const char *service_json(struct ntok_core *core, struct replay_names *c, int32_t idx, const char **out)
+/* 0, or -1 with err set. */
+static int service_json(struct ntok_core *core, const struct replay_options *o, struct replay_result *r, int32_t idx,
+                        const char **out, char *err, size_t err_len)
 {
+	struct replay_names *c = r->names;
 	const char *trap;
 	char *json;
 	size_t len;
 
 	if (idx >= 0 && idx < SERVICE_CACHE && c->asked[idx]) {
 		*out = c->service[idx];
-		return NULL;
+		return 0;
 	}
-	if ((trap = core_service_name(core, idx, &json, &len)))
-		return trap;
+	/* Gateway.serviceNameJson(): tried once more on a new instance. */
+	if ((trap = core_service_name(core, idx, &json, &len))) {
+		if (replay_recover(core, o, r, trap, err, err_len))
+			return -1;
+		if ((trap = core_service_name(core, idx, &json, &len))) {
+			snprintf(err, err_len, "trap in service_name: %s", trap);
+			return -1;
+		}
+	}
 	if (idx >= 0 && idx < SERVICE_CACHE) {
 		c->asked[idx] = 1;
 		c->service[idx] = json;
 	} else if (json) {
 		if (grow((void **)&c->other, &c->room_other, c->n_other + 1, sizeof *c->other)) {
 			free(json);
-			return "out of memory";
+			snprintf(err, err_len, "out of memory");
+			return -1;
 		}
 		c->other[c->n_other++] = json;
 	}
 	*out = json;
-	return NULL;
+	return 0;
 }
 
 static void add_u64(struct strbuf *b, uint64_t n)
@@ -212,6 +236,28 @@ static void add_u64(struct strbuf *b, uint64_t n)
 
 	snprintf(text, sizeof text, "%llu", (unsigned long long)n);
 	sb_str(b, text);
+}
+
+int replay_recover(struct ntok_core *core, const struct replay_options *o, struct replay_result *r, const char *trap,
+                   char *err, size_t err_len)
+{
+	const char *again;
+	int32_t len, code;
+
+	r->traps++;
+	snprintf(r->last_trap, sizeof r->last_trap, "%s", trap);
+	if (core_recreate(core, err, err_len))
+		return -1;
+	/* The same text on a fresh instance of the same module: it was accepted before, so it is again. */
+	if ((again = core_write_input(core, o->config, o->config_len, &len)) || (again = core_configure(core, len, &code))) {
+		snprintf(err, err_len, "trap in configure, on the instance that replaced one that trapped: %s", again);
+		return -1;
+	}
+	if (code != 0) {
+		snprintf(err, err_len, "the configuration was refused after a trap");
+		return -1;
+	}
+	return 0;
 }
 
 int replay_run(struct ntok_core *core, const struct capture *cap, const struct replay_options *o,
@@ -237,14 +283,13 @@ int replay_run(struct ntok_core *core, const struct capture *cap, const struct r
 
 		if ((trap = core_write_input(core, p->data, p->len, &len)) ||
 		    (trap = core_process(core, len, (int32_t)p->link, o->direction, capture_timestamp(p) + shift, &v))) {
-			snprintf(err, err_len, "trap in process (packet %zu): %s", i, trap);
-			goto out;
+			/* Gateway.trapped(): accepted, unmarked, unchanged, as an unparsed packet. */
+			if (replay_recover(core, o, r, trap, err, err_len))
+				goto out;
+			v = (struct ntok_verdict){ 0, CODE_HOST_ERROR, 0, -1, -1, 0, 0, (int32_t)p->len };
 		}
-		if (!(rec = record_for(core, &b, &r->flow_names, &v, &trap))) {
-			snprintf(err, err_len, trap ? "trap in flow_name (packet %zu): %s" : "out of memory (packet %zu)%s", i,
-			         trap ? trap : "");
+		if (!(rec = record_for(core, o, r, &b, &v, err, err_len)))
 			goto out;
-		}
 		rec->packets++;
 		/* A flow that had premium DSCP washed stays "washed" while its other packets merely carry no token. */
 		if (!(rec->code == CODE_WASHED && v.code == CODE_NO_TOKEN))
@@ -287,10 +332,8 @@ int replay_run(struct ntok_core *core, const struct capture *cap, const struct r
 	for (size_t i = 0; i < r->n_records; i++) {
 		struct replay_record *rec = &r->records[i];
 
-		if ((trap = service_json(core, names, rec->service, &rec->service_json))) {
-			snprintf(err, err_len, "trap in service_name: %s", trap);
+		if (service_json(core, o, r, rec->service, &rec->service_json, err, err_len))
 			goto out;
-		}
 		sb_str(&r->json, i ? ",{\"flow\":" : "{\"flow\":");
 		if (rec->name == NO_NAME)
 			sb_str(&r->json, "null");
@@ -514,7 +557,9 @@ void replay_describe(const struct replay_result *r, const char *status_json, siz
 	sb_str(text, line);
 	FIELD(s.tagged, " tagged, ");
 	FIELD(s.tag_too_large, " too large to tag, ");
-	FIELD(s.rate_limited, " rate-limited\n");
+	FIELD(s.rate_limited, " rate-limited, ");
+	snprintf(line, sizeof line, "%zu traps\n", r->traps);
+	sb_str(text, line);
 #undef FIELD
 	if (out_path && *out_path) {
 		sb_str(text, "wrote ");

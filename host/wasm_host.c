@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "wasm3.h"
+#include "m3_env.h" /* M3Module's memoryInfo: the --max-pages ceiling */
 
 #include "crypto.h"
 #include "keys.h"
@@ -33,6 +34,10 @@
 #define ERR_HOST (-4)
 
 struct ntok_core {
+	/* The module (the caller's bytes) and the ceiling, kept to make the instance again. */
+	const uint8_t *wasm;
+	size_t wasm_len;
+	uint32_t max_pages;
 	IM3Environment env;
 	IM3Runtime runtime;
 	IM3Module module;
@@ -277,24 +282,42 @@ static const char *find(struct ntok_core *core, IM3Function *fn, const char *nam
 	return m3_FindFunction(fn, core->runtime, name);
 }
 
-struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, size_t err_len)
+/* Frees the instance and the keys whose handles it held. */
+static void release(struct ntok_core *core)
 {
-	struct ntok_core *core = calloc(1, sizeof *core);
-	const char *what = "out of memory", *res = NULL;
+	if (core->runtime)
+		m3_FreeRuntime(core->runtime); /* frees the loaded module too */
+	if (core->env)
+		m3_FreeEnvironment(core->env);
+	core->runtime = NULL;
+	core->env = NULL;
+	core->module = NULL;
+	keys_free_all();
+}
+
+/* A new instance of core->wasm: 0, or -1 with the reason in err. */
+static int instantiate(struct ntok_core *core, char *err, size_t err_len)
+{
+	const char *what, *res = NULL;
 	int32_t abi = 0;
 
-	if (!core)
-		goto fail;
 	what = "wasm3 environment";
 	if (!(core->env = m3_NewEnvironment()) ||
 	    !(core->runtime = m3_NewRuntime(core->env, WASM3_STACK_BYTES, NULL)))
 		goto fail;
 	what = "parse ntok.wasm";
-	if (wasm_len > UINT32_MAX || (res = m3_ParseModule(core->env, &core->module, wasm, (uint32_t)wasm_len)))
+	if (core->wasm_len > UINT32_MAX ||
+	    (res = m3_ParseModule(core->env, &core->module, core->wasm, (uint32_t)core->wasm_len)))
 		goto fail;
+	/* As the TS host's withMemoryMaximum (src/host/memory-limit.ts): the
+	 * module's memory gets a maximum, and memory.grow past it fails. On a
+	 * board d_m3MaxLinearMemoryPages (wasm_pages) caps it as well. */
+	if (core->max_pages && (!core->module->memoryInfo.maxPages || core->module->memoryInfo.maxPages > core->max_pages))
+		core->module->memoryInfo.maxPages = core->max_pages;
 	what = "load ntok.wasm";
 	if ((res = m3_LoadModule(core->runtime, core->module))) {
 		m3_FreeModule(core->module);
+		core->module = NULL;
 		goto fail;
 	}
 	for (size_t i = 0; i < sizeof imports / sizeof imports[0]; i++) {
@@ -323,8 +346,8 @@ struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, siz
 		goto fail;
 	if (abi != 1) {
 		snprintf(err, err_len, "ntok.wasm ABI %d, host expects 1", (int)abi);
-		core_close(core);
-		return NULL;
+		release(core);
+		return -1;
 	}
 	{
 		int32_t input, verdict;
@@ -336,43 +359,66 @@ struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, siz
 		core->input_at = (uint32_t)input;
 		core->verdict_at = (uint32_t)verdict;
 	}
-	return core;
+	return 0;
 fail:
 	snprintf(err, err_len, "%s: %s", what, res ? res : "failed");
-	core_close(core);
-	return NULL;
+	release(core);
+	return -1;
+}
+
+struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, uint32_t max_pages, char *err, size_t err_len)
+{
+	struct ntok_core *core = calloc(1, sizeof *core);
+
+	if (!core) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	core->wasm = wasm;
+	core->wasm_len = wasm_len;
+	core->max_pages = max_pages;
+	if (instantiate(core, err, err_len)) {
+		free(core);
+		return NULL;
+	}
+	return core;
+}
+
+int core_recreate(struct ntok_core *core, char *err, size_t err_len)
+{
+	release(core);
+	return instantiate(core, err, err_len);
 }
 
 void core_close(struct ntok_core *core)
 {
 	if (!core)
 		return;
-	if (core->runtime)
-		m3_FreeRuntime(core->runtime); /* frees the loaded module too */
-	if (core->env)
-		m3_FreeEnvironment(core->env);
+	release(core);
 	free(core);
 }
 
 const char *core_write_input(struct ntok_core *core, const uint8_t *bytes, size_t len, int32_t *len_arg)
 {
-	int32_t ptr, cap;
 	uint32_t size;
 	uint8_t *mem;
-	const char *res;
 
-	if ((res = call_i32(core->input_ptr, &ptr)) || (res = call_i32(core->input_capacity, &cap)))
-		return res;
-	if (cap < 0 || len > (size_t)cap) {
-		*len_arg = cap + 1;
+	/* input_ptr() and input_capacity() are constants, read once (instantiate). */
+	if (core->capacity < 0 || len > (size_t)core->capacity) {
+		*len_arg = core->capacity + 1;
 		return NULL;
 	}
 	mem = m3_GetMemory(core->runtime, &size, 0);
-	if (!mem || (uint64_t)(uint32_t)ptr + len > size)
+	if (!mem || (uint64_t)core->input_at + len > size)
 		return "input buffer outside linear memory";
-	memcpy(mem + (uint32_t)ptr, bytes, len);
+	memcpy(mem + core->input_at, bytes, len);
 	*len_arg = (int32_t)len;
 	return NULL;
+}
+
+uint32_t core_memory_bytes(struct ntok_core *core)
+{
+	return m3_GetMemorySize(core->runtime);
 }
 
 const char *core_configure(struct ntok_core *core, int32_t len, int32_t *code)

@@ -11,13 +11,20 @@
 struct ntok_core;
 
 /* Loads `wasm`, which must stay alive until core_close (wasm3 keeps
- * pointers into it). NULL on failure, with the reason in err. */
-struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, char *err, size_t err_len);
+ * pointers into it). max_pages: linear memory ceiling in 64 KiB pages (0:
+ * none but wasm3's d_m3MaxLinearMemoryPages, a board's wasm_pages). NULL on
+ * failure, with the reason in err. */
+struct ntok_core *core_open(const uint8_t *wasm, size_t wasm_len, uint32_t max_pages, char *err, size_t err_len);
+/* Replaces the instance with a new, unconfigured one of the same module (after
+ * a trap): its memory, flows and keys are gone. 0, or -1 with the reason. */
+int core_recreate(struct ntok_core *core, char *err, size_t err_len);
 void core_close(struct ntok_core *core);
 
 /*
- * The calls below return NULL, or wasm3's message for a trap (the runtime
- * stays usable after one). Result codes are docs/abi.md's.
+ * The calls below return NULL, or wasm3's message for a trap. wasm3 keeps
+ * running after one, but the core's state is whatever the trap left: a host
+ * recreates the instance (core_recreate) before relying on it again. Result
+ * codes are docs/abi.md's.
  */
 
 /* Copies bytes into the input buffer; *len_arg is the length to pass to the
@@ -65,5 +72,7 @@ const uint8_t *core_input(struct ntok_core *core, int32_t len);
 const char *core_flow_name(struct ntok_core *core, int32_t flow, char **text, size_t *len);
 const char *core_service_name(struct ntok_core *core, int32_t service, char **json, size_t *len);
 const char *core_status(struct ntok_core *core, char **json, size_t *len);
+/* The size of linear memory now. */
+uint32_t core_memory_bytes(struct ntok_core *core);
 
 #endif

@@ -109,9 +109,13 @@ export class FlowTable {
   private keyOriginIsB: bool = false;
   private keyHash: u32 = 0;
 
+  /** The capacity a table configured for `n` flows has. */
+  static capacityFor(n: i32): i32 {
+    return n < 1 ? 1 : n > MAX_CAPACITY ? MAX_CAPACITY : n;
+  }
+
   constructor(capacity: i32, seed: u32) {
-    if (capacity < 1) capacity = 1;
-    if (capacity > MAX_CAPACITY) capacity = MAX_CAPACITY;
+    capacity = FlowTable.capacityFor(capacity);
     this.capacity = capacity;
     let b = 1;
     while (b < capacity) b <<= 1;

@@ -34,9 +34,15 @@ export class TokenCache {
   /** Insertion order stamp: replacement picks the smallest in the window. */
   private clock: f64 = 0;
 
-  constructor(capacity: i32, public readonly valueBytes: i32) {
+  /** The slots a cache configured for `capacity` entries has: the power of two at or above it. */
+  static slotsFor(capacity: i32): i32 {
     let n = 1;
     while (n < capacity) n <<= 1;
+    return n;
+  }
+
+  constructor(capacity: i32, public readonly valueBytes: i32) {
+    const n = TokenCache.slotsFor(capacity);
     this.slots = n;
     this.slotBytes = (SLOT_VALUE + valueBytes + 7) & ~7;
     this.base = allocTable(<usize>n * <usize>this.slotBytes);

@@ -72,7 +72,7 @@ export function describeInspection(r: Result & { header: { present: boolean; des
 }
 
 /** The flow table of `ntok replay` / `ntok tag`: one line per flow, then the counters that matter. */
-export function describeFlows(flows: FlowSummary[], status: GatewayStatus, packets: number, dropped: number, out?: string): string {
+export function describeFlows(flows: FlowSummary[], status: GatewayStatus, packets: number, dropped: number, out?: string, traps = 0): string {
   const rows = flows.map((f) => [f.flow ?? '(no flow)', String(f.packets), f.service ?? '-', f.dscp === null ? '-' : String(f.dscp), f.code]);
   const head = ['flow', 'packets', 'service', 'dscp', 'code'];
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -81,7 +81,7 @@ export function describeFlows(flows: FlowSummary[], status: GatewayStatus, packe
   lines.push('');
   lines.push(`${packets} packets, ${flows.filter((f) => f.flow !== null).length} flows: ${status.verifications} tokens verified, ` +
     `${status.cache_hits} cache hits, ${status.rewritten} rewritten, ${status.washed} washed, ${dropped} dropped, ` +
-    `${status.tagged} tagged, ${status.tag_too_large} too large to tag, ${status.rate_limited} rate-limited`);
+    `${status.tagged} tagged, ${status.tag_too_large} too large to tag, ${status.rate_limited} rate-limited, ${traps} traps`);
   if (out) lines.push(`wrote ${out}`);
   return lines.join('\n') + '\n';
 }

@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Verifier, NtokError } from '../host/verifier.js';
 import { keygen, mintToken, type Jwk, type NetworkClaims, IssuerError } from '../issuer/index.js';
 import { Gateway, Direction } from '../host/gateway.js';
+import { WASM_PAGE_LIMIT } from '../host/memory-limit.js';
 import { readCapture, CaptureError } from '../pcap/index.js';
 import { replay } from '../replay.js';
 import { describeResult, describeInspection, describeFlows } from './format.js';
@@ -28,8 +29,8 @@ const USAGE = `usage:
   ntok verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]
              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...
              [--config <config.json>]
-  ntok replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json]
-  ntok tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json]
+  ntok replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]
+  ntok tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]
 algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM`;
 
 class UsageError extends Error {}
@@ -270,14 +271,24 @@ async function cmdInspect(args: string[]): Promise<number> {
   return result.ok ? EXIT_OK : EXIT_REJECTED;
 }
 
+/** --max-pages: linear memory ceiling in 64 KiB pages, as a board's wasm_pages. */
+function maxPagesOption(value: string | undefined): number | undefined {
+  const n = numberOption(value, 'max-pages');
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= WASM_PAGE_LIMIT)) usage(`--max-pages must be an integer from 1 to ${WASM_PAGE_LIMIT}`);
+  return n;
+}
+
 /**
  * replay: the capture through the packet path, one summary per flow. tag:
  * the same with every packet taken as upstream (from the LAN), so the
- * configuration's tagging rules attach tokens.
+ * configuration's tagging rules attach tokens. A trap in the core is
+ * recovered from (Gateway: the packet is accepted unmarked as host-error,
+ * the instance replaced) and counted in the summary line.
  */
 async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
   const { values, positionals } = parse(args, {
     config: { type: 'string' }, out: { type: 'string' }, now: { type: 'string' }, json: { type: 'boolean' },
+    'max-pages': { type: 'string' },
   });
   const name = tagging ? 'tag' : 'replay';
   if (positionals.length !== 1) usage(`${name} takes one capture file`);
@@ -290,11 +301,13 @@ async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
     if (e instanceof CaptureError || (e as NodeJS.ErrnoException).code !== undefined) usage(`${positionals[0]}: ${(e as Error).message}`);
     throw e;
   }
+  const maxPages = maxPagesOption(values['max-pages'] as string | undefined);
   let gateway: Gateway;
   try {
-    gateway = await Gateway.open(readText(values.config as string));
+    gateway = await Gateway.open(readText(values.config as string), { maxPages });
   } catch (e) {
     if (e instanceof NtokError) usage(`configuration: ${e.message}`);
+    if (e instanceof RangeError || e instanceof WebAssembly.CompileError) usage(`--max-pages ${maxPages}: ${e.message}`);
     throw e;
   }
   const result = replay(gateway, capture, {
@@ -303,7 +316,11 @@ async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
   });
   if (values.out) writeFileSync(values.out as string, result.output);
   if (values.json) process.stdout.write(result.json + '\n');
-  else process.stdout.write(describeFlows(result.flows, gateway.status(), capture.packets.length, result.dropped, values.out as string | undefined));
+  else {
+    const status = gateway.status();
+    process.stdout.write(describeFlows(result.flows, status, capture.packets.length, result.dropped, values.out as string | undefined, gateway.traps));
+  }
+  if (gateway.traps > 0) process.stderr.write(`ntok: ${gateway.traps} traps in the core, the last: ${gateway.lastTrap}; each replaced the instance (its flows lost)\n`);
   return EXIT_OK;
 }
 

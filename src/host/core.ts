@@ -2,6 +2,7 @@
 // CryptoProvider. Thin by design: bytes in, result code and the core's JSON
 // out. Nothing here knows about tokens.
 import type { CryptoProvider, KeyRef } from './crypto.js';
+import { withMemoryMaximum } from './memory-limit.js';
 
 export interface CoreExports {
   memory: WebAssembly.Memory;
@@ -30,13 +31,24 @@ export const FLAG_BARE_CWT = 1;
 
 /** The wasm module built by `npm run build:wasm`, read once per process. */
 let cachedModule: Promise<WebAssembly.Module> | undefined;
+let cachedBytes: Promise<Uint8Array> | undefined;
 
-export async function loadModule(bytes?: Uint8Array): Promise<WebAssembly.Module> {
-  if (bytes) return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-  cachedModule ??= (async () => {
+async function defaultWasm(): Promise<Uint8Array> {
+  cachedBytes ??= (async () => {
     const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(new URL('../../../build/ntok.wasm', import.meta.url)));
+    return new Uint8Array(await readFile(new URL('../../../build/ntok.wasm', import.meta.url)));
   })();
+  return cachedBytes;
+}
+
+/**
+ * Compiles `bytes` (default: build/ntok.wasm, compiled once). `maxPages`
+ * caps linear memory as a board's wasm_pages does (memory-limit.ts).
+ */
+export async function loadModule(bytes?: Uint8Array, maxPages?: number): Promise<WebAssembly.Module> {
+  if (maxPages !== undefined) return WebAssembly.compile(withMemoryMaximum(bytes ?? (await defaultWasm()), maxPages) as Uint8Array<ArrayBuffer>);
+  if (bytes) return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  cachedModule ??= (async () => WebAssembly.compile((await defaultWasm()) as Uint8Array<ArrayBuffer>))();
   return cachedModule;
 }
 
@@ -145,18 +157,25 @@ export class Core {
   readonly exports: CoreExports;
   private readonly keys: KeyTable;
 
-  private constructor(exports: CoreExports, keys: KeyTable) {
+  private constructor(exports: CoreExports, keys: KeyTable, readonly module: WebAssembly.Module) {
     this.exports = exports;
     this.keys = keys;
   }
 
-  static async instantiate(crypto: CryptoProvider, wasm?: Uint8Array): Promise<Core> {
-    const module = await loadModule(wasm);
+  static async instantiate(crypto: CryptoProvider, wasm?: Uint8Array, maxPages?: number): Promise<Core> {
+    return Core.fromModule(await loadModule(wasm, maxPages), crypto);
+  }
+
+  /**
+   * A new instance of a compiled module, synchronously: what a host needs to
+   * replace an instance that trapped without waiting (src/host/gateway.ts).
+   */
+  static fromModule(module: WebAssembly.Module, crypto: CryptoProvider): Core {
     let core: Core | undefined;
     const keys = new KeyTable();
     const env = hostImports(crypto, () => core!.exports.memory, keys);
-    const instance = await WebAssembly.instantiate(module, { env });
-    core = new Core(instance.exports as unknown as CoreExports, keys);
+    const instance = new WebAssembly.Instance(module, { env });
+    core = new Core(instance.exports as unknown as CoreExports, keys, module);
     if (core.exports.abi_version() !== ABI_VERSION) throw new Error(`ntok.wasm ABI ${core.exports.abi_version()}, host expects ${ABI_VERSION}`);
     return core;
   }

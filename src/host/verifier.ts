@@ -44,6 +44,12 @@ export interface OpenOptions {
   crypto?: CryptoProvider;
   /** ntok.wasm bytes (default: build/ntok.wasm). */
   wasm?: Uint8Array;
+  /**
+   * Linear memory ceiling in 64 KiB pages, as a board's `wasm_pages` caps it
+   * under wasm3 (default: none but the engine's). Growing past it fails
+   * inside the core: a trap, which Gateway recovers from.
+   */
+  maxPages?: number;
 }
 
 /** A failure of the API itself (not a token verdict), with a stable code. */
@@ -60,7 +66,7 @@ export class Verifier {
   /** Instantiates the core and loads `config` (docs/abi.md, "Configuration JSON"). */
   static async open(config: object | string, options: OpenOptions = {}): Promise<Verifier> {
     const crypto = options.crypto ?? (await fastestCrypto());
-    const v = new Verifier(await Core.instantiate(crypto, options.wasm));
+    const v = new Verifier(await Core.instantiate(crypto, options.wasm, options.maxPages));
     v.configure(config);
     return v;
   }

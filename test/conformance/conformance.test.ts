@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { REPO, Scratch, type Run } from '../support/host-runs.js';
+import { ipv4Udp, pcapFile, stunBindingRequest } from '../support/captures.js';
+import { keygen, mintToken } from '../../src/issuer/index.js';
 import { mutatedCaptures, replayCases, taggedInput, type ReplayCase } from '../support/replay-cases.js';
 import { Gateway } from '../../src/host/gateway.js';
 import { CaptureError, readCapture } from '../../src/pcap/index.js';
@@ -365,4 +367,36 @@ test('replay: captures broken in many small ways are accepted or refused alike',
     assert.equal(c.out, expected.out, `mutant ${i} (${path}): stdout differs`);
   }
   assert.ok(refused > mutants.length / 4 && refused < mutants.length, `${refused} of ${mutants.length} refused`);
+});
+
+// wasm3's stack is fixed when ntokd is built (WASM3_STACK_BYTES, from a
+// board's wasm3_stack_kib). Its end is a trap like any other: with 2 KiB the
+// core configures and parses plain packets, but overflows checking a token.
+// Not a conformance check (V8's stack is another size): ntokd alone.
+test('ntokd built with a 2 KiB wasm3 stack: a stack overflow is a trap, recovered from, not a crash', () => {
+  const bin = join(dir, 'ntokd-2k-stack');
+  const built = scratch.run('make', ['-s', '-C', join(REPO, 'host'), `OUT=${bin}`, `OBJ=${join(dir, 'obj-2k-stack')}`, 'CPPFLAGS=-DWASM3_STACK_BYTES=2048'], 300_000);
+  assert.equal(built.code, 0, built.err);
+  const run = (args: string[]): Run => MEMCHECK
+    ? scratch.run('valgrind', ['-q', '--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite', bin, ...args, '--module', WASM])
+    : scratch.run(bin, [...args, '--module', WASM]);
+  const key = keygen('HMAC 256/64', 'k').privateJwk;
+  const token = mintToken({ exp: NOW + 60, srv: 1 }, { key });
+  const packets = [0, 1, 2].flatMap((i) => [
+    ipv4Udp({ src: '10.1.0.10', dst: '203.0.113.5', sport: 42000 + i, dport: 3478, payload: stunBindingRequest(token) }),
+    ipv4Udp({ src: '203.0.113.5', dst: '10.1.0.10', sport: 3478, dport: 42000 + i }),
+  ]);
+  const capture = file(pcapFile(101, packets.map((data, i) => ({ data, sec: NOW, fraction: i }))));
+  const r = run(['replay', capture, '--config', file('{}'), '--json']);
+  assert.equal(r.code, 0, r.err);
+  const flows = JSON.parse(r.out) as { flow: string | null; code: string; packets: number }[];
+  assert.deepEqual(flows.filter((f) => f.flow === null), [{ flow: null, service: null, dscp: null, code: 'host-error', packets: 3 }]);
+  assert.deepEqual(flows.filter((f) => f.flow !== null).map((f) => f.code), ['no-token', 'no-token', 'no-token']);
+  assert.match(r.err, /3 traps in the core, the last: \[trap\] stack overflow/);
+  // verify: a Mac0 whose unprotected header holds arrays 12 deep (the core's limit is 16).
+  const nested = `00000002d18443a10104a11863${'81'.repeat(12)}00410048${'00'.repeat(8)}`;
+  const v = run(['verify', nested, '--config', file('{}'), '--json']);
+  assert.equal(v.code, 1, v.err);
+  assert.equal(codeOf(v), 'host-error');
+  assert.match(v.err, /stack overflow/);
 });

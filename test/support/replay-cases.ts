@@ -322,6 +322,9 @@ export function replayCases(scratch: Scratch, o: { netns: boolean; bigFlows: num
     ['a pcapng if_tsresol of two bytes', [file((() => { const s = new PcapngSection(true).interface(1, { tsresol: 6 }).bytes(); s[28 + 18] = 2; return s; })()), '--config', config]],
   ];
   for (const [name, args] of refused) cases.push({ name, command: 'replay', args: [...args, '--json'], code: 2 });
+  for (const pages of ['0', '65537', '1.5', 'many', '1']) { // 1: below the module's own 2 pages
+    cases.push({ name: `--max-pages ${pages} is refused`, command: 'replay', args: [pcap, '--config', config, '--max-pages', pages, '--json'], code: 2 });
+  }
   cases.push({ name: 'tag without --out', command: 'tag', args: [pcap, '--config', config, '--json'], code: 2, out: false });
 
   // ---- a configuration that is not valid UTF-8: read as text (U+FFFD for each bad sequence), as the TS host reads it.
@@ -335,6 +338,41 @@ export function replayCases(scratch: Scratch, o: { netns: boolean; bigFlows: num
   cases.push(
     { name: 'a configuration with invalid UTF-8 is read as text', command: 'replay', args: [file(pcapFile(LINKTYPE.RAW, records([sid1]))), '--config', badText, '--json'], codes: ['ok'] },
     { name: 'a configuration with invalid UTF-8, human output', command: 'replay', args: [file(pcapFile(LINKTYPE.RAW, records([sid1]))), '--config', badText] },
+  );
+
+  // ---- traps: a core that runs out of memory under --max-pages (a board's wasm_pages) traps; both hosts
+  // answer the packet host-error (accepted, unmarked, unchanged), replace the instance and go on.
+  // Each check of a token against the revocation list leaves its id as hex text until the core collects
+  // garbage (every 64 verifications): with 900-byte ids, 5 pages hold about 30 of them, so the core
+  // traps every 30 or so new tokens. Flows decided before a trap are lost with the instance: their later
+  // packets start new flows (here: washed, DSCP 46 without a token).
+  const trapConfig = json({
+    ...verifying(keys, {
+      flows: { capacity: 1024 },
+      token_cache: 64,
+      rate_limit: { per_second: 1e6, burst: 1e6, per_source_per_second: 1e6, per_source_burst: 1e6 },
+    }),
+    revoked: [1],
+  });
+  const longId = (i: number) => i.toString(16).padStart(8, '0').repeat(225); // 900 bytes
+  const trapPackets: Uint8Array[] = [];
+  for (let i = 0; i < 100; i++) {
+    trapPackets.push(v4stun(tok({ srv: 'call', cti: longId(i) }), 41000 + i));
+    trapPackets.push(ipv4Udp({ src: '203.0.113.5', dst: '10.1.0.10', sport: 3478, dport: 41000 + i, dscp: 46 }));
+  }
+  for (let i = 0; i < 8; i++) trapPackets.push(ipv4Udp({ src: '10.1.0.10', dst: '203.0.113.5', sport: 41000 + i, dport: 3478, dscp: 46 }));
+  const trapPcap = file(pcapFile(LINKTYPE.RAW, records(trapPackets)));
+  // A flow table of 64 MiB under a ceiling of 2 MiB: every packet traps at the table's allocation; status
+  // (the human output) still answers, from the configuration.
+  const hugeTable = json(verifying(keys, { flows: { capacity: 1_048_576 } }));
+  const fewPackets = file(pcapFile(LINKTYPE.RAW, records([v4stun(tok({ srv: 'call' }), 41200), v4plain(46, 41201), v4plain(46, 41201), good])));
+  cases.push(
+    { name: 'traps mid-capture: revocation checks that outgrow --max-pages', command: 'replay', args: [trapPcap, '--config', trapConfig, '--max-pages', '5', '--json'], codes: ['ok', 'host-error', 'washed'] },
+    { name: 'traps mid-capture, human output', command: 'replay', args: [trapPcap, '--config', trapConfig, '--max-pages', '5'] },
+    { name: 'the same capture without a memory ceiling: no trap', command: 'replay', args: [trapPcap, '--config', trapConfig, '--json'], codes: ['ok'] },
+    { name: 'a flow table larger than --max-pages: every packet traps', command: 'replay', args: [fewPackets, '--config', hugeTable, '--max-pages', '32', '--json'], codes: ['host-error'] },
+    { name: 'a flow table larger than --max-pages, human output', command: 'replay', args: [fewPackets, '--config', hugeTable, '--max-pages', '32'] },
+    { name: 'a flow table larger than --max-pages, tag', command: 'tag', args: [fewPackets, '--config', hugeTable, '--max-pages', '32', '--json'], codes: ['host-error'] },
   );
 
   // ---- memory: distinct flows far beyond the flow table's default capacity (16,384): evictions, no trap.
