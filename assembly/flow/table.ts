@@ -22,7 +22,7 @@
 // one) and chains are bounded, so crafted 5-tuples cannot turn a lookup into
 // a walk over the table.
 
-import { allocTable, freeTable } from "../util/pages";
+import { allocTable, freeTable, tableBytes } from "../util/pages";
 
 const ADDR = 16;
 
@@ -133,9 +133,9 @@ export class FlowTable {
     freeTable(this.entries, this.footprintBytes());
   }
 
-  /** Bytes of linear memory the table holds. */
+  /** Bytes of linear memory the table takes (whole pages when it has them: 64 per flow at 16,384). */
   get footprint(): i32 {
-    return this.capacity * ENTRY_BYTES + (this.buckets << 2);
+    return <i32>tableBytes(this.footprintBytes());
   }
 
   private footprintBytes(): usize {

@@ -11,7 +11,7 @@
 // on every hit). Memory is allocated once; configuration or revocation
 // changes clear() the cache, since cached decisions depended on them.
 
-import { allocTable, freeTable } from "../util/pages";
+import { allocTable, freeTable, tableBytes } from "../util/pages";
 
 export const KEY_BYTES: i32 = 16;
 export const MAX_PROBE: i32 = 8;
@@ -58,8 +58,9 @@ export class TokenCache {
     this.count = 0;
   }
 
+  /** Bytes of linear memory the cache takes (whole pages when it has them). */
   get footprint(): i32 {
-    return this.slots * this.slotBytes;
+    return <i32>tableBytes(<usize>this.slots * <usize>this.slotBytes);
   }
 
   @inline private slot(i: i32): usize {

@@ -19,6 +19,11 @@ export function allocTable(bytes: usize): usize {
   return p;
 }
 
+/** The memory a table of `bytes` takes: whole pages from 64 KiB on (what status() reports). */
+export function tableBytes(bytes: usize): usize {
+  return bytes >= 0x10000 ? pagesFor(bytes) << 16 : bytes;
+}
+
 /** Gives back a table from allocTable (same `bytes`). */
 export function freeTable(ptr: usize, bytes: usize): void {
   if (bytes >= 0x10000) freePages(ptr, bytes);
