@@ -348,3 +348,37 @@ export function nat_ptr(): usize {
 export function set_nat(len: i32): void {
   gatewayInForce().setNat(NAT, len);
 }
+
+/** Withdraws the mark of token-decided flows past their token's exp (docs/abi.md); returns how many. */
+export function expire_flows(now: f64): i32 {
+  return gateway != null ? gateway!.expireFlows(now) : 0;
+}
+
+/**
+ * The next flow whose mark a revocation or expiry withdrew (revoke,
+ * configure, expire_flows) and that this call has not returned yet: its
+ * connection and new mark, binary, in the output buffer (docs/abi.md):
+ * address length, protocol, origin and peer ports (network order), 2 zero
+ * bytes, mark (u32 LE), origin address, peer address. Returns the length;
+ * 0 when none is left.
+ */
+export function withdrawn_flow(): i32 {
+  out.reset();
+  const g = gateway;
+  const i = g != null ? g.nextWithdrawn() : -1;
+  if (i < 0) return 0;
+  const t = g!.flows;
+  const n = t.addressLength(i);
+  const op = t.originPort(i);
+  const pp = t.peerPort(i);
+  const mark = g!.markOf(i);
+  out.byte(n);
+  out.byte(t.proto(i));
+  out.byte(op >> 8); out.byte(op);
+  out.byte(pp >> 8); out.byte(pp);
+  out.byte(0); out.byte(0);
+  for (let s = 0; s < 32; s += 8) out.byte(<i32>(mark >> s));
+  out.raw(t.originAddress(i), n);
+  out.raw(t.peerAddress(i), n);
+  return out.length;
+}

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -26,10 +27,15 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "conntrack.h"
 #include "daemon.h"
 #include "json_glue.h"
 #include "nfqueue.h"
@@ -52,10 +58,28 @@
 #define MAX_TIME_LIMIT_MS 10000
 /* Datagrams read per wake-up before signals and the control socket get a turn. */
 #define RECEIVE_BUDGET 256
+/* How often token-decided flows past their exp lose their conntrack mark. */
+#define EXPIRY_SWEEP_S 1.0
+/* Control clients served at once; the time one has to send its request. */
+#define MAX_CLIENTS 8
+#define REQUEST_WAIT_S 1.0
+#define MAX_REQUEST 65536
 
 struct counters {
 	uint64_t queued, accepted, dropped, marked, undecided, rewritten, tagged, unparsed, traps, verdict_errors;
 	uint64_t reloads, reload_failures, status_requests, receive_errors;
+	/* NAT-aware binding: packets given their LAN endpoint's NAT address, from conntrack / predicted. */
+	uint64_t nat, nat_predicted;
+	/* Withdrawn decisions (revocations, expiry) pushed into conntrack: marks changed, connections already
+	 * gone, failures; revoke requests; flows the expiry sweep withdrew. */
+	uint64_t marks_withdrawn, withdrawn_gone, conntrack_errors, revoke_requests, expired_flows;
+};
+
+/* A control connection waiting for its request line. */
+struct client {
+	int fd;
+	double deadline;
+	struct strbuf req;
 };
 
 struct daemon {
@@ -72,6 +96,14 @@ struct daemon {
 	char reload_error[512];
 	/* The configuration in force, as text: a trap's recreated instance is configured with it again. */
 	struct strbuf config_text;
+	/* Ids pushed with `ntokd revoke` (JSON array items, comma-separated): applied again after a
+	 * reload or a trap, which start from the configuration's own list. */
+	struct strbuf pushed_revoked;
+	struct conntrack *conntrack;
+	/* --masquerade: flows leaving through this interface are translated to its address. */
+	const char *masquerade;
+	double next_sweep;
+	struct client clients[MAX_CLIENTS];
 };
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
@@ -160,6 +192,23 @@ static void find_member(void *ctx, struct jslice key, struct jslice value)
  */
 static void recover(struct daemon *d);
 
+/* The ids pushed with `ntokd revoke` into a newly configured instance. */
+static void reapply_revoked(struct daemon *d)
+{
+	struct strbuf list = { 0 };
+	int32_t len_arg, code = -1;
+
+	if (!d->pushed_revoked.len)
+		return;
+	sb_str(&list, "[");
+	sb_add(&list, d->pushed_revoked.s, d->pushed_revoked.len);
+	sb_str(&list, "]");
+	if (list.oom || core_write_input(d->core, (const uint8_t *)list.s, list.len, &len_arg) ||
+	    core_revoke(d->core, len_arg, &code) || code != 0)
+		logmsg(LOG_ERR, "the ids revoked with ntokd revoke could not be applied again");
+	free(list.s);
+}
+
 static int load_config(struct daemon *d, char *why, size_t why_len)
 {
 	struct strbuf text = { 0 };
@@ -198,6 +247,7 @@ static int load_config(struct daemon *d, char *why, size_t why_len)
 	free(reply);
 	free(d->config_text.s);
 	d->config_text = text;
+	reapply_revoked(d);
 	return 0;
 }
 
@@ -219,9 +269,13 @@ static void recover(struct daemon *d)
 	if (core_write_input(d->core, (const uint8_t *)(t->s ? t->s : ""), t->len, &len_arg) ||
 	    core_configure(d->core, len_arg, &code) || code != 0)
 		logmsg(LOG_ERR, "the recreated core refused the configuration in force");
-	else
+	else {
+		reapply_revoked(d);
 		logmsg(LOG_NOTICE, "core recreated after a trap");
+	}
 }
+
+static void withdraw_marks(struct daemon *d);
 
 static void reload(struct daemon *d)
 {
@@ -236,6 +290,7 @@ static void reload(struct daemon *d)
 	d->c.reloads++;
 	d->reload_error[0] = '\0';
 	logmsg(LOG_NOTICE, "reloaded %s (flows kept)", d->config_path);
+	withdraw_marks(d); /* flows whose token the new configuration revokes */
 }
 
 /* ------------------------------------------------------------- packets */
@@ -265,6 +320,74 @@ static void log_decision(struct daemon *d, const struct ntok_verdict *v)
 	free(code);
 }
 
+/*
+ * The NAT address of the packet's LAN endpoint, from conntrack's tuples: a
+ * reply tuple whose destination is not the original source is source NAT
+ * (the originator, on the LAN, is known outside by that address); a reply
+ * tuple whose source is not the original destination is destination NAT
+ * (the responder, on the LAN, is reached at the original destination).
+ * Returns the address length, 0 for none.
+ */
+static int conntrack_nat(const struct nfqueue_conntrack *ct, uint8_t *addr)
+{
+	if (!ct->present)
+		return 0;
+	if (memcmp(ct->reply_dst, ct->orig_src, ct->addr_len)) {
+		memcpy(addr, ct->reply_dst, ct->addr_len);
+		return ct->addr_len;
+	}
+	if (memcmp(ct->reply_src, ct->orig_dst, ct->addr_len)) {
+		memcpy(addr, ct->orig_dst, ct->addr_len);
+		return ct->addr_len;
+	}
+	return 0;
+}
+
+/*
+ * A connection's first packet reaches the FORWARD hook before POSTROUTING
+ * decides its source NAT: conntrack's reply tuple is still the plain inverse
+ * (docs/router.md, "NAT"). With --masquerade <ifname>, an IPv4 packet leaving
+ * through that interface will be translated to the address the kernel picks
+ * as source towards its destination, which is what MASQUERADE picks: a
+ * connected UDP socket tells it (a route lookup, nothing is sent).
+ */
+static int predicted_nat(struct daemon *d, const struct nfqueue_packet *p, uint8_t *addr)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) }, from;
+	socklen_t len = sizeof from;
+	unsigned wan;
+	int fd, ok;
+
+	/* Without conntrack information: the packet's destination (IPv4 header bytes 16-19). */
+	if (!d->masquerade || (p->ct.present && (p->ct.addr_len != 4 || (p->ct.status & IPS_SRC_NAT_DONE))) ||
+	    p->len < 20 || (p->payload[0] >> 4) != 4 || !(wan = if_nametoindex(d->masquerade)) || p->outdev != wan)
+		return 0;
+	memcpy(&to.sin_addr, p->payload + 16, 4);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	ok = !connect(fd, (struct sockaddr *)&to, sizeof to) && !getsockname(fd, (struct sockaddr *)&from, &len);
+	close(fd);
+	if (!ok)
+		return 0;
+	memcpy(addr, &from.sin_addr, 4);
+	return 4;
+}
+
+/* -vv: what conntrack said about a queued packet's connection (what NAT-aware binding sees). */
+static void log_conntrack(const struct nfqueue_packet *p)
+{
+	char a[4][INET6_ADDRSTRLEN];
+	int af = p->ct.addr_len == 16 ? AF_INET6 : AF_INET;
+
+	inet_ntop(af, p->ct.orig_src, a[0], sizeof a[0]);
+	inet_ntop(af, p->ct.orig_dst, a[1], sizeof a[1]);
+	inet_ntop(af, p->ct.reply_src, a[2], sizeof a[2]);
+	inet_ntop(af, p->ct.reply_dst, a[3], sizeof a[3]);
+	logmsg(LOG_DEBUG, "conntrack: original %s > %s, reply %s > %s, status 0x%x%s%s", a[0], a[1], a[2], a[3],
+	       (unsigned)p->ct.status, p->ct.status & IPS_CONFIRMED ? "" : " (unconfirmed)",
+	       p->ct.status & IPS_SRC_NAT_DONE ? " (source NAT done)" : "");
+}
+
 static void on_packet(void *ctx, const struct nfqueue_packet *p)
 {
 	struct daemon *d = ctx;
@@ -272,6 +395,8 @@ static void on_packet(void *ctx, const struct nfqueue_packet *p)
 	const uint8_t *out = NULL;
 	const char *trap;
 	int32_t len_arg;
+	uint8_t nat[16];
+	int nat_len;
 
 	watchdog_hold(d->watchdog.shared, p->id);
 	d->c.queued++;
@@ -282,7 +407,14 @@ static void on_packet(void *ctx, const struct nfqueue_packet *p)
 		verdict(d, p->id, 0, 0, NULL, 0);
 		goto done;
 	}
+	if (d->verbose > 1 && p->ct.present)
+		log_conntrack(p);
+	if ((nat_len = conntrack_nat(&p->ct, nat)))
+		d->c.nat++;
+	else if ((nat_len = predicted_nat(d, p, nat)))
+		d->c.nat_predicted++;
 	if ((trap = core_write_input(d->core, p->payload, p->len, &len_arg)) ||
+	    (nat_len && (trap = core_set_nat(d->core, nat, nat_len))) ||
 	    (trap = core_process(d->core, len_arg, LINKTYPE_RAW, DIRECTION_FROM_CONFIG, wall_clock(), &v))) {
 		/* Fail open: the packet passes unmarked, its flow is queued again. */
 		d->c.traps++;
@@ -312,6 +444,74 @@ static void on_packet(void *ctx, const struct nfqueue_packet *p)
 	verdict(d, p->id, v.action == ACTION_DROP, v.mark, out, out ? (uint32_t)v.length : 0);
 done:
 	watchdog_done(d->watchdog.shared);
+}
+
+/* ------------------------------------------------------------- withdrawn decisions */
+
+/*
+ * The flows whose decision the core withdrew (revocation, expiry): their
+ * conntrack entries get the mark the new decision gives, so that the
+ * kernel's rules stop setting the service's DSCP. The core knows a flow by
+ * the addresses the router forwarded (before source NAT, after destination
+ * NAT): the original tuple of a connection the LAN started, the reply tuple
+ * reversed of one a port forward let in; ctnetlink finds it by either.
+ */
+static void withdraw_marks(struct daemon *d)
+{
+	struct ntok_flow_tuple f;
+	const char *trap;
+	int found;
+
+	while (!(trap = core_withdrawn_flow(d->core, &f, &found)) && found) {
+		struct conntrack_tuple t = { .addr_len = f.addr_len, .proto = f.proto,
+		                             .src_port = f.origin_port, .dst_port = f.peer_port };
+		int rc;
+
+		memcpy(t.src, f.origin, f.addr_len);
+		memcpy(t.dst, f.peer, f.addr_len);
+		if (!d->conntrack) {
+			d->c.conntrack_errors++;
+			continue;
+		}
+		if ((rc = conntrack_set_mark(d->conntrack, &t, f.mark)) == 1) {
+			memcpy(t.src, f.peer, f.addr_len);
+			memcpy(t.dst, f.origin, f.addr_len);
+			t.src_port = f.peer_port, t.dst_port = f.origin_port;
+			rc = conntrack_set_mark(d->conntrack, &t, f.mark);
+		}
+		if (rc == 0)
+			d->c.marks_withdrawn++;
+		else if (rc == 1)
+			d->c.withdrawn_gone++;
+		else {
+			d->c.conntrack_errors++;
+			logmsg(LOG_WARNING, "conntrack: cannot change a withdrawn flow's mark: %m");
+		}
+	}
+	if (trap) {
+		d->c.traps++;
+		logmsg(LOG_ERR, "trap in withdrawn_flow: %s", trap);
+		recover(d);
+	}
+}
+
+/* Once a second: token-decided flows past their exp lose their mark in the kernel too. */
+static void sweep_expired(struct daemon *d)
+{
+	int32_t n = 0;
+	const char *trap = core_expire_flows(d->core, wall_clock(), &n);
+
+	if (trap) {
+		d->c.traps++;
+		logmsg(LOG_ERR, "trap in expire_flows: %s", trap);
+		recover(d);
+		return;
+	}
+	if (n > 0) {
+		d->c.expired_flows += (uint64_t)n;
+		logmsg(LOG_INFO, "%d flow%s past their token's exp: mark withdrawn", (int)n, n == 1 ? "" : "s");
+		withdraw_marks(d);
+	}
 }
 
 /* ------------------------------------------------------------- control socket */
@@ -375,6 +575,13 @@ static struct strbuf status_json(struct daemon *d)
 	else
 		sb_str(&b, "null");
 	add_u64(&b, "status_requests", c->status_requests, 0);
+	add_u64(&b, "nat", c->nat, 0);
+	add_u64(&b, "nat_predicted", c->nat_predicted, 0);
+	add_u64(&b, "revoke_requests", c->revoke_requests, 0);
+	add_u64(&b, "expired_flows", c->expired_flows, 0);
+	add_u64(&b, "marks_withdrawn", c->marks_withdrawn, 0);
+	add_u64(&b, "withdrawn_gone", c->withdrawn_gone, 0);
+	add_u64(&b, "conntrack_errors", c->conntrack_errors, 0);
 	sb_str(&b, "},\"core\":");
 	if (core)
 		sb_add(&b, core, core_len);
@@ -427,21 +634,123 @@ fail:
 	return -1;
 }
 
+/*
+ * `revoke <JSON array>`: the ids join the core's revocation list (and are
+ * kept for reloads), and the flows their tokens decided lose their marks in
+ * conntrack. The reply is the core's JSON with what conntrack did.
+ */
+static struct strbuf revoke_request(struct daemon *d, const char *ids, size_t n)
+{
+	struct strbuf b = { 0 };
+	char *reply = NULL, num[160];
+	size_t reply_len;
+	int32_t len_arg, code = -1;
+	uint64_t before_marks = d->c.marks_withdrawn, before_gone = d->c.withdrawn_gone;
+	uint64_t before_errors = d->c.conntrack_errors;
+	const char *trap;
+
+	d->c.revoke_requests++;
+	if ((trap = core_write_input(d->core, (const uint8_t *)ids, n, &len_arg)) ||
+	    (trap = core_revoke(d->core, len_arg, &code)) || (trap = core_output(d->core, &reply, &reply_len))) {
+		d->c.traps++;
+		logmsg(LOG_ERR, "trap in revoke: %s", trap);
+		recover(d);
+		sb_str(&b, "{\"ok\":false,\"code\":\"host-error\",\"message\":\"trap in revoke\"}\n");
+		return b;
+	}
+	if (code == 0 && n > 2) {
+		/* Kept as items, without the brackets, for reapply_revoked. */
+		const char *open = memchr(ids, '[', n), *close = ids + n;
+
+		while (close > ids && close[-1] != ']')
+			close--;
+		if (open && close > open + 1) {
+			if (d->pushed_revoked.len)
+				sb_str(&d->pushed_revoked, ",");
+			sb_add(&d->pushed_revoked, open + 1, (size_t)(close - 1 - open - 1));
+		}
+		withdraw_marks(d);
+		logmsg(LOG_NOTICE, "revoked %.*s: %llu conntrack marks withdrawn", (int)n, ids,
+		       (unsigned long long)(d->c.marks_withdrawn - before_marks));
+	}
+	/* The core's object, with the conntrack figures added before its closing brace. */
+	if (reply_len > 0 && reply[reply_len - 1] == '}')
+		sb_add(&b, reply, reply_len - 1);
+	else
+		sb_str(&b, "{");
+	snprintf(num, sizeof num, ",\"conntrack\":{\"updated\":%llu,\"gone\":%llu,\"errors\":%llu}}\n",
+	         (unsigned long long)(d->c.marks_withdrawn - before_marks),
+	         (unsigned long long)(d->c.withdrawn_gone - before_gone),
+	         (unsigned long long)(d->c.conntrack_errors - before_errors));
+	sb_str(&b, num);
+	free(reply);
+	return b;
+}
+
+/* A complete request (its line, or EOF): answered and closed. */
+static void answer(struct daemon *d, struct client *cl)
+{
+	struct strbuf b;
+	const char *r = cl->req.s ? cl->req.s : "";
+	size_t n = cl->req.len;
+
+	while (n && (r[n - 1] == '\n' || r[n - 1] == '\r'))
+		n--;
+	if (n >= 7 && !memcmp(r, "revoke ", 7)) {
+		b = revoke_request(d, r + 7, n - 7);
+	} else {
+		/* "status", or nothing at all (a client that only reads). */
+		d->c.status_requests++;
+		b = status_json(d);
+	}
+	/* A client gone already (the probe of a second ntokd) is no news. */
+	if (b.oom || send(cl->fd, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)b.len)
+		logmsg(LOG_DEBUG, "control request: reply not sent: %s", b.oom ? "out of memory" : strerror(errno));
+	free(b.s);
+	close(cl->fd);
+	free(cl->req.s);
+	memset(cl, 0, sizeof *cl);
+	cl->fd = -1;
+}
+
+/* Reads what a client sent; answers once its line is complete, at EOF, or at its deadline. */
+static void read_client(struct daemon *d, struct client *cl, double now)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = recv(cl->fd, chunk, sizeof chunk, MSG_DONTWAIT)) > 0) {
+		sb_add(&cl->req, chunk, (size_t)n);
+		if (memchr(chunk, '\n', (size_t)n) || cl->req.len > MAX_REQUEST)
+			break;
+	}
+	if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || now >= cl->deadline ||
+	    (cl->req.len && memchr(cl->req.s, '\n', cl->req.len)) || cl->req.len > MAX_REQUEST)
+		answer(d, cl);
+}
+
+/*
+ * Up to MAX_CLIENTS connections wait for their request line (REQUEST_WAIT_S
+ * at most) without holding the daemon up: each is read when poll says so.
+ * One request per connection.
+ */
 static void serve_control(struct daemon *d)
 {
 	int c;
 
-	/* One status per connection, written at once: a client cannot hold the daemon up. */
 	while ((c = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		struct strbuf b;
+		struct client *cl = NULL;
 
-		d->c.status_requests++;
-		b = status_json(d);
-		/* A client gone already (the probe of a second ntokd) is no news. */
-		if (b.oom || send(c, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)b.len)
-			logmsg(LOG_DEBUG, "status request: reply not sent: %s", b.oom ? "out of memory" : strerror(errno));
-		free(b.s);
-		close(c);
+		for (int k = 0; k < MAX_CLIENTS && !cl; k++)
+			if (d->clients[k].fd < 0)
+				cl = &d->clients[k];
+		if (!cl) {
+			close(c);
+			continue;
+		}
+		cl->fd = c;
+		cl->deadline = monotonic() + REQUEST_WAIT_S;
+		read_client(d, cl, monotonic());
 	}
 }
 
@@ -527,10 +836,22 @@ static void drain_queue(struct daemon *d)
 
 static void loop(struct daemon *d, const sigset_t *waitmask)
 {
+	d->next_sweep = monotonic() + EXPIRY_SWEEP_S;
 	while (!got_term) {
-		struct pollfd fds[2] = { { nfqueue_fd(d->queue), POLLIN, 0 }, { d->control_fd, POLLIN, 0 } };
-		int n = ppoll(fds, 2, NULL, waitmask);
+		struct pollfd fds[2 + MAX_CLIENTS] = { { nfqueue_fd(d->queue), POLLIN, 0 }, { d->control_fd, POLLIN, 0 } };
+		double now = monotonic(), wake = d->next_sweep;
+		struct timespec timeout;
+		int n;
 
+		for (int k = 0; k < MAX_CLIENTS; k++) {
+			fds[2 + k] = (struct pollfd){ d->clients[k].fd, POLLIN, 0 };
+			if (d->clients[k].fd >= 0 && d->clients[k].deadline < wake)
+				wake = d->clients[k].deadline;
+		}
+		wake = wake > now ? wake - now : 0;
+		timeout.tv_sec = (time_t)wake;
+		timeout.tv_nsec = (long)((wake - (double)timeout.tv_sec) * 1e9);
+		n = ppoll(fds, 2 + MAX_CLIENTS, &timeout, waitmask);
 		watchdog_progress(d->watchdog.shared);
 		if (n < 0 && errno != EINTR) {
 			logmsg(LOG_ERR, "poll: %m");
@@ -548,6 +869,14 @@ static void loop(struct daemon *d, const sigset_t *waitmask)
 			drain_queue(d);
 		if (n > 0 && fds[1].revents)
 			serve_control(d);
+		now = monotonic();
+		for (int k = 0; k < MAX_CLIENTS; k++)
+			if (d->clients[k].fd >= 0 && (fds[2 + k].revents || now >= d->clients[k].deadline))
+				read_client(d, &d->clients[k], now);
+		if (now >= d->next_sweep) {
+			d->next_sweep = now + EXPIRY_SWEEP_S;
+			sweep_expired(d);
+		}
 	}
 }
 
@@ -559,6 +888,7 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 		{ "control", required_argument, NULL, 's' },
 		{ "time-limit", required_argument, NULL, 't' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "masquerade", required_argument, NULL, 'M' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -574,13 +904,16 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+c:q:s:t:m:fvh", options, NULL)) != -1) {
+	for (int k = 0; k < MAX_CLIENTS; k++)
+		d.clients[k].fd = -1;
+	while ((opt = getopt_long(argc, argv, "+c:q:s:t:m:M:fvh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.config_path = optarg; break;
 		case 'q': d.queue_num = (uint16_t)number_arg("queue", optarg, 0, 65535); break;
 		case 's': d.control_path = optarg; break;
 		case 't': d.time_limit_ms = (unsigned)number_arg("time-limit", optarg, MIN_TIME_LIMIT_MS, MAX_TIME_LIMIT_MS); break;
 		case 'm': module = optarg; break;
+		case 'M': d.masquerade = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'v': foreground = 1, d.verbose++; break;
 		case 'h': fputs(DAEMON_USAGE, stdout); return 0;
@@ -636,12 +969,19 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 		rc = fatal(EXIT_FAILED, "%s", err);
 		goto out;
 	}
+	if (!(d.conntrack = conntrack_open(err, sizeof err))) {
+		rc = fatal(EXIT_FAILED, "%s", err);
+		goto out;
+	}
 	if (start_watchdog(&d)) {
 		rc = fatal(EXIT_FAILED, "cannot start the watchdog");
 		goto out;
 	}
 	logmsg(LOG_NOTICE, "queue %u, configuration %s, control %s, time limit %u ms (watchdog %d)", d.queue_num,
 	       d.config_path, d.control_path, d.time_limit_ms, (int)d.watchdog.pid);
+	if (!nfqueue_conntrack_info(d.queue))
+		logmsg(LOG_INFO, "the kernel sends no conntrack information with queued packets (EOPNOTSUPP: "
+		                 "no CONFIG_NETFILTER_NETLINK_GLUE_CT)%s", d.masquerade ? ": NAT addresses are predicted (--masquerade)" : "");
 
 	loop(&d, &waitmask);
 	rc = got_term ? 0 : EXIT_FAILED;
@@ -653,6 +993,14 @@ out:
 	watchdog_stop(&d.watchdog);
 	/* The queue goes before the core: once the socket is closed, --queue-bypass takes over. */
 	nfqueue_close(d.queue);
+	conntrack_close(d.conntrack);
+	for (int k = 0; k < MAX_CLIENTS; k++)
+		if (d.clients[k].fd >= 0) {
+			close(d.clients[k].fd);
+			free(d.clients[k].req.s);
+		}
+	free(d.pushed_revoked.s);
+	free(d.config_text.s);
 	if (d.control_fd >= 0) {
 		close(d.control_fd);
 		unlink(d.control_path);
@@ -664,9 +1012,46 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------- ntokd status */
+/* ------------------------------------------------------------- ntokd status, ntokd revoke */
 
-int daemon_status(int argc, char **argv)
+/* Sends one request line to the control socket and prints the reply; 0, or 1 when ntokd cannot be reached. */
+static int control_request(const char *cmd, const char *path, const char *request, struct strbuf *reply)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval timeout = { 5, 0 };
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	strcpy(a.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof a)) {
+		fprintf(stderr, "ntokd %s: cannot reach ntokd at %s: %s\n", cmd, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_FAILED;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t)strlen(request)) {
+		fprintf(stderr, "ntokd %s: cannot send to %s: %s\n", cmd, path, strerror(errno));
+		close(fd);
+		return EXIT_FAILED;
+	}
+	while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			sb_add(reply, chunk, (size_t)n);
+	close(fd);
+	if (n < 0 || !reply->len || reply->oom) {
+		fprintf(stderr, "ntokd %s: no reply from %s%s%s\n", cmd, path, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+		return EXIT_FAILED;
+	}
+	fwrite(reply->s, 1, reply->len, stdout);
+	return 0;
+}
+
+/* --control <path> and the arguments after it; exits 2 on bad usage. */
+static const char *control_args(const char *cmd, int argc, char **argv, int *rest)
 {
 	static const struct option options[] = {
 		{ "control", required_argument, NULL, 's' },
@@ -674,12 +1059,7 @@ int daemon_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = DEFAULT_CONTROL;
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct timeval timeout = { 5, 0 };
-	struct strbuf reply = { 0 };
-	char chunk[4096];
-	ssize_t n;
-	int opt, fd;
+	int opt;
 
 	opterr = 0;
 	optind = 1;
@@ -688,35 +1068,82 @@ int daemon_status(int argc, char **argv)
 			path = optarg;
 		} else if (opt == 'h') {
 			fputs(DAEMON_USAGE, stdout);
-			return 0;
+			exit(0);
 		} else {
-			fprintf(stderr, "ntokd status: unknown option or missing value: %s\nusage:\n%s", argv[optind - 1],
+			fprintf(stderr, "ntokd %s: unknown option or missing value: %s\nusage:\n%s", cmd, argv[optind - 1],
 			        DAEMON_USAGE);
-			return EXIT_USAGE;
+			exit(EXIT_USAGE);
 		}
 	}
-	if (optind < argc || strlen(path) >= sizeof a.sun_path) {
-		fprintf(stderr, "ntokd status: %s\nusage:\n%s", optind < argc ? "unexpected argument" : "path too long",
-		        DAEMON_USAGE);
+	if (strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+		fprintf(stderr, "ntokd %s: path too long\nusage:\n%s", cmd, DAEMON_USAGE);
+		exit(EXIT_USAGE);
+	}
+	*rest = optind;
+	return path;
+}
+
+int daemon_status(int argc, char **argv)
+{
+	struct strbuf reply = { 0 };
+	int rest, rc;
+	const char *path = control_args("status", argc, argv, &rest);
+
+	if (rest < argc) {
+		fprintf(stderr, "ntokd status: unexpected argument\nusage:\n%s", DAEMON_USAGE);
 		return EXIT_USAGE;
 	}
-	strcpy(a.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&a, sizeof a)) {
-		fprintf(stderr, "ntokd status: cannot reach ntokd at %s: %s\n", path, strerror(errno));
-		return EXIT_FAILED;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			sb_add(&reply, chunk, (size_t)n);
-	close(fd);
-	if (n < 0 || !reply.len || reply.oom) {
-		fprintf(stderr, "ntokd status: no reply from %s%s%s\n", path, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
-		free(reply.s);
-		return EXIT_FAILED;
-	}
-	fwrite(reply.s, 1, reply.len, stdout);
+	rc = control_request("status", path, "status\n", &reply);
 	free(reply.s);
-	return 0;
+	return rc;
+}
+
+/*
+ * ntokd revoke [--control <socket>] <id>...: ids as the configuration's
+ * "revoked" (docs/config.md): an unsigned integer, or lowercase hex (a bstr
+ * nti/cti). Exit 0 when ntokd took them, 1 when it refused or cannot be
+ * reached, 2 for bad usage.
+ */
+int daemon_revoke(int argc, char **argv)
+{
+	struct strbuf req = { 0 }, reply = { 0 };
+	int rest, rc;
+	const char *path = control_args("revoke", argc, argv, &rest);
+
+	if (rest >= argc) {
+		fprintf(stderr, "ntokd revoke: needs at least one token id\nusage:\n%s", DAEMON_USAGE);
+		return EXIT_USAGE;
+	}
+	sb_str(&req, "revoke [");
+	for (int k = rest; k < argc; k++) {
+		const char *id = argv[k];
+		int digits = 1, hex = 1;
+
+		for (const char *c = id; *c; c++) {
+			digits &= isdigit((unsigned char)*c) != 0;
+			hex &= isdigit((unsigned char)*c) || (*c >= 'a' && *c <= 'f');
+		}
+		if (!*id || !hex || (!digits && strlen(id) % 2)) {
+			fprintf(stderr, "ntokd revoke: '%s' is not a token id (an integer, or lowercase hex of whole bytes)\n", id);
+			free(req.s);
+			return EXIT_USAGE;
+		}
+		if (k > rest)
+			sb_str(&req, ",");
+		/* Digits alone are an integer id; "0x"-less hex with a letter is a byte string. */
+		if (digits) {
+			sb_str(&req, id);
+		} else {
+			sb_str(&req, "\"");
+			sb_str(&req, id);
+			sb_str(&req, "\"");
+		}
+	}
+	sb_str(&req, "]\n");
+	rc = req.oom ? EXIT_FAILED : control_request("revoke", path, req.s, &reply);
+	if (rc == 0 && !strstr(reply.s, "\"ok\":true"))
+		rc = EXIT_FAILED;
+	free(req.s);
+	free(reply.s);
+	return rc;
 }

@@ -11,8 +11,9 @@
 
 #define DAEMON_USAGE                                                                                          \
 	"  ntokd run --config <config.json> [--queue <n>] [--control <socket>] [--time-limit <ms>]\n"          \
-	"            [--foreground] [-v] [--module <ntok.wasm>]\n"                                             \
-	"  ntokd status [--control <socket>]\n"
+	"            [--masquerade <wan ifname>] [--foreground] [-v] [--module <ntok.wasm>]\n"                \
+	"  ntokd status [--control <socket>]\n"                                                              \
+	"  ntokd revoke [--control <socket>] <token id>...   (an integer, or lowercase hex)\n"
 
 /* ntokd.c's open_core: the module beside the binary (or --module), checked
  * against the hash compiled in, under wasm3; exits 2 on failure. */
@@ -23,5 +24,6 @@ typedef struct ntok_core *(*core_opener)(const char *module, const char *argv0, 
  * or socket failed, ntokd not reachable), 2 (usage, configuration). */
 int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core);
 int daemon_status(int argc, char **argv);
+int daemon_revoke(int argc, char **argv);
 
 #endif

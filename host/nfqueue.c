@@ -14,12 +14,14 @@
 #ifdef NTOK_NFQUEUE
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 /* The kernel copies at most 65,535 bytes of a packet (NFQNL_COPY_PACKET's
@@ -37,9 +39,65 @@ struct nfqueue {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
 	uint16_t queue;
+	int conntrack_info;
 };
 
 typedef void (*packet_fn)(void *ctx, const struct nfqueue_packet *p);
+
+/* Collects the nested attributes of one level (types up to max) into tb. */
+static int nested_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = ((const struct nlattr ***)data)[0];
+	int max = (int)(intptr_t)((void **)data)[1];
+	int type = mnl_attr_get_type(attr);
+
+	if (type <= max)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int nested(const struct nlattr *nest, const struct nlattr **tb, int max)
+{
+	void *data[2] = { tb, (void *)(intptr_t)max };
+
+	memset(tb, 0, sizeof *tb * (size_t)(max + 1));
+	return mnl_attr_parse_nested(nest, nested_cb, data) < 0 ? -1 : 0;
+}
+
+/* CTA_TUPLE_ORIG / CTA_TUPLE_REPLY: its addresses (ctnetlink, linux/netfilter/nfnetlink_conntrack.h). */
+static int tuple_addresses(const struct nlattr *tuple, uint8_t *src, uint8_t *dst, uint8_t *addr_len)
+{
+	const struct nlattr *t[CTA_TUPLE_MAX + 1], *ip[CTA_IP_MAX + 1];
+	int v6;
+
+	if (nested(tuple, t, CTA_TUPLE_MAX) || !t[CTA_TUPLE_IP] || nested(t[CTA_TUPLE_IP], ip, CTA_IP_MAX))
+		return -1;
+	v6 = ip[CTA_IP_V6_SRC] != NULL;
+	if (v6 ? !ip[CTA_IP_V6_DST] || mnl_attr_get_payload_len(ip[CTA_IP_V6_SRC]) != 16 ||
+	             mnl_attr_get_payload_len(ip[CTA_IP_V6_DST]) != 16
+	       : !ip[CTA_IP_V4_SRC] || !ip[CTA_IP_V4_DST] || mnl_attr_get_payload_len(ip[CTA_IP_V4_SRC]) != 4 ||
+	             mnl_attr_get_payload_len(ip[CTA_IP_V4_DST]) != 4)
+		return -1;
+	*addr_len = v6 ? 16 : 4;
+	memcpy(src, mnl_attr_get_payload(ip[v6 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC]), *addr_len);
+	memcpy(dst, mnl_attr_get_payload(ip[v6 ? CTA_IP_V6_DST : CTA_IP_V4_DST]), *addr_len);
+	return 0;
+}
+
+/* NFQA_CT: the connection's tuples in both directions and its status. */
+static void parse_conntrack(const struct nlattr *ct_attr, struct nfqueue_conntrack *ct)
+{
+	const struct nlattr *a[CTA_MAX + 1];
+	uint8_t len_reply;
+
+	if (nested(ct_attr, a, CTA_MAX) || !a[CTA_TUPLE_ORIG] || !a[CTA_TUPLE_REPLY] ||
+	    tuple_addresses(a[CTA_TUPLE_ORIG], ct->orig_src, ct->orig_dst, &ct->addr_len) ||
+	    tuple_addresses(a[CTA_TUPLE_REPLY], ct->reply_src, ct->reply_dst, &len_reply) || len_reply != ct->addr_len)
+		return;
+	if (a[CTA_STATUS])
+		ct->status = ntohl(mnl_attr_get_u32(a[CTA_STATUS]));
+	ct->present = 1;
+}
 
 /*
  * The messages of one datagram: packets go to fn (or are accepted unmarked
@@ -94,6 +152,8 @@ static void walk(struct nfqueue *q, size_t n, packet_fn fn, void *ctx, struct nf
 			p.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
 		if (attr[NFQA_IFINDEX_OUTDEV])
 			p.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+		if (attr[NFQA_CT])
+			parse_conntrack(attr[NFQA_CT], &p.ct);
 		if (fn)
 			fn(ctx, &p);
 		else if (nfqueue_verdict(q, p.id, 0, 0, NULL, 0))
@@ -160,13 +220,23 @@ struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len)
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	if (configure_queue(q, nlh, "bind", err, err_len))
 		goto fail;
-	nlh = nfq_nlmsg_put(q->sbuf, NFQNL_MSG_CONFIG, queue);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
-	if (configure_queue(q, nlh, "copy mode and fail-open", err, err_len))
-		goto fail;
-	return q;
+	/* NFQA_CFG_F_CONNTRACK needs the kernel's CONFIG_NETFILTER_NETLINK_GLUE_CT:
+	 * without it the kernel answers EOPNOTSUPP, and the queue goes on without. */
+	for (int ct = 1; ct >= 0; ct--) {
+		uint32_t flags = NFQA_CFG_F_FAIL_OPEN | (ct ? NFQA_CFG_F_CONNTRACK : 0);
+
+		nlh = nfq_nlmsg_put(q->sbuf, NFQNL_MSG_CONFIG, queue);
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, COPY_RANGE);
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+		if (!configure_queue(q, nlh, ct ? "copy mode, fail-open and conntrack" : "copy mode and fail-open", err,
+		                     err_len)) {
+			q->conntrack_info = ct;
+			return q;
+		}
+		if (!ct || !strstr(err, strerror(EOPNOTSUPP)))
+			break;
+	}
 fail:
 	nfqueue_close(q);
 	return NULL;
@@ -192,6 +262,11 @@ void nfqueue_close(struct nfqueue *q)
 int nfqueue_fd(const struct nfqueue *q)
 {
 	return mnl_socket_get_fd(q->nl);
+}
+
+int nfqueue_conntrack_info(const struct nfqueue *q)
+{
+	return q->conntrack_info;
 }
 
 int nfqueue_receive(struct nfqueue *q, packet_fn fn, void *ctx, struct nfqueue_counters *c)
@@ -261,6 +336,12 @@ int nfqueue_fd(const struct nfqueue *q)
 {
 	(void)q;
 	return -1;
+}
+
+int nfqueue_conntrack_info(const struct nfqueue *q)
+{
+	(void)q;
+	return 0;
 }
 
 int nfqueue_receive(struct nfqueue *q, void (*fn)(void *ctx, const struct nfqueue_packet *p), void *ctx,

@@ -15,6 +15,15 @@
 
 struct nfqueue;
 
+/* The packet's connection as conntrack knew it when the packet was queued
+ * (NFQA_CT): the original direction's and the reply direction's addresses. */
+struct nfqueue_conntrack {
+	int present;       /* 0: the kernel sent no conntrack information */
+	uint8_t addr_len;  /* 4 or 16 */
+	uint32_t status;   /* IPS_* (linux/netfilter/nf_conntrack_common.h); IPS_CONFIRMED unset for a first packet */
+	uint8_t orig_src[16], orig_dst[16], reply_src[16], reply_dst[16];
+};
+
 /* A queued packet as the kernel hands it over: raw IP (pcap LINKTYPE 101). */
 struct nfqueue_packet {
 	uint32_t id;
@@ -22,6 +31,7 @@ struct nfqueue_packet {
 	uint32_t len;
 	uint32_t mark;
 	uint32_t indev, outdev; /* ifindex, 0 when absent */
+	struct nfqueue_conntrack ct;
 };
 
 struct nfqueue_counters {
@@ -34,8 +44,9 @@ struct nfqueue_counters {
 
 /*
  * Binds queue `queue` in copy-packet mode (up to 65,535 bytes) with
- * NFQA_CFG_F_FAIL_OPEN: when the queue is full the kernel accepts packets
- * instead of dropping them. NULL with the reason in err (EBUSY: another
+ * NFQA_CFG_F_FAIL_OPEN (when the queue is full the kernel accepts packets
+ * instead of dropping them) and NFQA_CFG_F_CONNTRACK when the kernel has it (each
+ * packet comes with its conntrack entry's tuples, for NAT-aware binding). NULL with the reason in err (EBUSY: another
  * process has the queue; EPERM: not root).
  */
 struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len);
@@ -43,6 +54,9 @@ struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len);
 int nfqueue_available(char *err, size_t err_len);
 void nfqueue_close(struct nfqueue *q);
 int nfqueue_fd(const struct nfqueue *q);
+/* 1 when the kernel sends conntrack information with each packet (NFQA_CT);
+ * 0 when it refused NFQA_CFG_F_CONNTRACK (no CONFIG_NETFILTER_NETLINK_GLUE_CT). */
+int nfqueue_conntrack_info(const struct nfqueue *q);
 
 /*
  * Reads one netlink datagram without blocking and calls fn for each packet in

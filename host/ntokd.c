@@ -959,6 +959,8 @@ int main(int argc, char **argv)
 		rc = daemon_run(argc - 1, argv + 1, argv[0], open_core);
 	else if (!strcmp(argv[1], "status"))
 		rc = daemon_status(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "revoke"))
+		rc = daemon_revoke(argc - 1, argv + 1);
 #ifndef NTOKD_NO_BENCH
 	else if (!strcmp(argv[1], "bench"))
 		rc = cmd_bench(argc - 2, argv + 2, argv[0]); /* a developer mode, not in USAGE: host/bench.c */

@@ -44,8 +44,9 @@ struct ntok_core {
 	IM3Function input_ptr, input_capacity, output_ptr, output_len;
 	IM3Function configure, verify, result_name, abi_version;
 	IM3Function process, verdict_ptr, flow_name, service_name, status;
+	IM3Function revoke, nat_ptr, set_nat, expire_flows, withdrawn_flow;
 	/* Constant addresses, read once. */
-	uint32_t input_at, verdict_at;
+	uint32_t input_at, verdict_at, nat_at;
 	int32_t capacity;
 };
 
@@ -339,7 +340,12 @@ static int instantiate(struct ntok_core *core, char *err, size_t err_len)
 	    (res = find(core, &core->verdict_ptr, "verdict_ptr")) ||
 	    (res = find(core, &core->flow_name, "flow_name")) ||
 	    (res = find(core, &core->service_name, "service_name")) ||
-	    (res = find(core, &core->status, "status")))
+	    (res = find(core, &core->status, "status")) ||
+	    (res = find(core, &core->revoke, "revoke")) ||
+	    (res = find(core, &core->nat_ptr, "nat_ptr")) ||
+	    (res = find(core, &core->set_nat, "set_nat")) ||
+	    (res = find(core, &core->expire_flows, "expire_flows")) ||
+	    (res = find(core, &core->withdrawn_flow, "withdrawn_flow")))
 		goto fail;
 	what = "abi_version";
 	if ((res = m3_CallV(core->abi_version)) || (res = m3_GetResultsV(core->abi_version, &abi)))
@@ -350,14 +356,15 @@ static int instantiate(struct ntok_core *core, char *err, size_t err_len)
 		return -1;
 	}
 	{
-		int32_t input, verdict;
+		int32_t input, verdict, nat;
 
 		what = "buffers";
 		if ((res = call_i32(core->input_ptr, &input)) || (res = call_i32(core->input_capacity, &core->capacity)) ||
-		    (res = call_i32(core->verdict_ptr, &verdict)))
+		    (res = call_i32(core->verdict_ptr, &verdict)) || (res = call_i32(core->nat_ptr, &nat)))
 			goto fail;
 		core->input_at = (uint32_t)input;
 		core->verdict_at = (uint32_t)verdict;
+		core->nat_at = (uint32_t)nat;
 	}
 	return 0;
 fail:
@@ -537,4 +544,57 @@ const char *core_status(struct ntok_core *core, char **json, size_t *len)
 
 	*json = NULL;
 	return res ? res : core_output(core, json, len);
+}
+
+const char *core_revoke(struct ntok_core *core, int32_t len, int32_t *code)
+{
+	const char *res = m3_CallV(core->revoke, len);
+
+	return res ? res : m3_GetResultsV(core->revoke, code);
+}
+
+const char *core_set_nat(struct ntok_core *core, const uint8_t *addr, int32_t len)
+{
+	uint32_t size;
+	uint8_t *mem = m3_GetMemory(core->runtime, &size, 0);
+
+	if (len != 4 && len != 16)
+		len = 0;
+	if (!mem || (uint64_t)core->nat_at + 16 > size)
+		return "NAT buffer outside linear memory";
+	if (len)
+		memcpy(mem + core->nat_at, addr, (size_t)len);
+	return m3_CallV(core->set_nat, len);
+}
+
+const char *core_expire_flows(struct ntok_core *core, double now, int32_t *n)
+{
+	const char *res = m3_CallV(core->expire_flows, now);
+
+	return res ? res : m3_GetResultsV(core->expire_flows, n);
+}
+
+const char *core_withdrawn_flow(struct ntok_core *core, struct ntok_flow_tuple *t, int *found)
+{
+	char *bytes = NULL;
+	size_t len;
+	const uint8_t *b;
+	const char *res = named(core, core->withdrawn_flow, 0, &bytes, &len);
+
+	*found = 0;
+	if (res || !bytes)
+		return res;
+	b = (const uint8_t *)bytes;
+	if (len >= 12 && (b[0] == 4 || b[0] == 16) && len == 12 + 2 * (size_t)b[0]) {
+		t->addr_len = b[0];
+		t->proto = b[1];
+		t->origin_port = (uint16_t)(b[2] << 8 | b[3]);
+		t->peer_port = (uint16_t)(b[4] << 8 | b[5]);
+		t->mark = le32(b + 8);
+		memcpy(t->origin, b + 12, t->addr_len);
+		memcpy(t->peer, b + 12 + t->addr_len, t->addr_len);
+		*found = 1;
+	}
+	free(bytes);
+	return *found ? NULL : "withdrawn_flow: malformed tuple";
 }

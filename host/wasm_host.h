@@ -72,6 +72,29 @@ const uint8_t *core_input(struct ntok_core *core, int32_t len);
 const char *core_flow_name(struct ntok_core *core, int32_t flow, char **text, size_t *len);
 const char *core_service_name(struct ntok_core *core, int32_t service, char **json, size_t *len);
 const char *core_status(struct ntok_core *core, char **json, size_t *len);
+/*
+ * revoke(): the JSON array of token ids in the first `len` bytes of the input
+ * buffer (core_write_input) joins the revocation list in force; the reply
+ * JSON is in the output buffer (core_output).
+ */
+const char *core_revoke(struct ntok_core *core, int32_t len, int32_t *code);
+/* For the next core_process only: the packet's LAN endpoint is also known by
+ * this address (4 or 16 bytes; len 0: none), its NAT address. */
+const char *core_set_nat(struct ntok_core *core, const uint8_t *addr, int32_t len);
+/* expire_flows(): withdraws token-decided flows past their exp; *n of them. */
+const char *core_expire_flows(struct ntok_core *core, double now, int32_t *n);
+
+/* A connection whose mark the core withdrew (docs/abi.md, withdrawn_flow). */
+struct ntok_flow_tuple {
+	uint8_t addr_len; /* 4 or 16 */
+	uint8_t proto;
+	uint16_t origin_port, peer_port; /* host order; 0 for protocols without ports */
+	uint32_t mark; /* the mark its decision gives now */
+	uint8_t origin[16], peer[16];
+};
+
+/* The next withdrawn flow not reported yet: *found 1 and *t, or *found 0 when none is left. */
+const char *core_withdrawn_flow(struct ntok_core *core, struct ntok_flow_tuple *t, int *found);
 /* The size of linear memory now. */
 uint32_t core_memory_bytes(struct ntok_core *core);
 

@@ -54,6 +54,8 @@ export const FLAG_REFLECT: u8 = 8;
 export const FLAG_TOKEN: u8 = 16;
 /** The gateway attached a tagging rule's token to this flow (per-flow tagging is done). */
 export const FLAG_TAGGED: u8 = 32;
+/** The decision was withdrawn (revocation, expiry) and the host has not been told yet (Gateway.nextWithdrawn). */
+export const FLAG_WITHDRAWN: u8 = 64;
 /** Flags a new decision keeps: the key's, and what the gateway did to the flow. */
 const KEPT_FLAGS: u8 = FLAG_USED | FLAG_IPV6 | FLAG_ORIGIN_IS_B | FLAG_TAGGED;
 

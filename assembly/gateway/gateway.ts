@@ -18,7 +18,7 @@
 import { Code } from "../result";
 import { Packet, LinkType, IpProto } from "../packet/packet";
 import { setDscp } from "../packet/dscp";
-import { FlowTable, FLAG_TOKEN, FLAG_REFLECT, FLAG_TAGGED } from "../flow/table";
+import { FlowTable, FLAG_TOKEN, FLAG_REFLECT, FLAG_TAGGED, FLAG_WITHDRAWN } from "../flow/table";
 import { TokenCache } from "../flow/token-cache";
 import { RateLimiter } from "../policy/rate-limit";
 import { GatewayConfig, TagCarrier } from "../policy/gateway-config";
@@ -134,6 +134,9 @@ export class Gateway {
   private natLen: i32 = 0;
   /** The current packet goes to the LAN (downstream): its NAT address belongs to its destination. */
   private lanIsDestination: bool = false;
+  /** Flows flagged FLAG_WITHDRAWN (at most: a flow re-decided or evicted since is counted until a scan misses). */
+  private pendingWithdrawn: i32 = 0;
+  private withdrawnHand: i32 = 0;
 
   constructor(public config: GatewayConfig) {
     this.flows = new FlowTable(config.flowCapacity, config.hashSeed);
@@ -187,7 +190,7 @@ export class Gateway {
       if (id == 0 || (flows.flags(i) & FLAG_TOKEN) == 0) continue;
       for (let k = 0; k < hashes.length; k++) {
         if (unchecked(hashes[k]) == id) {
-          flows.setDecision(i, Code.REVOKED, 0, 0, Infinity);
+          this.withdraw(i, Code.REVOKED);
           n++;
           break;
         }
@@ -195,6 +198,57 @@ export class Gateway {
     }
     this.counters.withdrawn += <u64>n;
     return n;
+  }
+
+  /**
+   * Withdraws the decision of every token-decided flow whose token's exp
+   * has passed, without waiting for its next packet: on a router the kernel
+   * holds the mark and sends ntokd no more packets of the flow. Returns the
+   * flows withdrawn (counted in lostAtExpiry, as at a packet).
+   */
+  expireFlows(now: f64): i32 {
+    let n = 0;
+    const flows = this.flows;
+    for (let i = flows.next(-1); i >= 0; i = flows.next(i)) {
+      if ((flows.flags(i) & FLAG_TOKEN) == 0 || !flows.isExpired(i, now)) continue;
+      this.withdraw(i, Code.EXPIRED);
+      n++;
+    }
+    this.counters.lostAtExpiry += <u64>n;
+    return n;
+  }
+
+  /** The flow loses its mark; the host learns of it from nextWithdrawn (the kernel may hold the old mark). */
+  private withdraw(i: i32, code: i32): void {
+    this.flows.setDecision(i, code, 0, FLAG_WITHDRAWN, Infinity);
+    this.pendingWithdrawn++;
+  }
+
+  /**
+   * The next flow withdrawn since the host last asked, its flag cleared; -1
+   * when none. A hand keeps the scans of one sweep to one pass of the table.
+   */
+  nextWithdrawn(): i32 {
+    const flows = this.flows;
+    for (let k = 0; this.pendingWithdrawn > 0 && k < flows.capacity; k++) {
+      const i = this.withdrawnHand;
+      this.withdrawnHand = i + 1 < flows.capacity ? i + 1 : 0;
+      if (flows.isUsed(i) && (flows.flags(i) & FLAG_WITHDRAWN) != 0) {
+        flows.setDecision(i, flows.code(i), 0, 0, Infinity);
+        this.pendingWithdrawn--;
+        return i;
+      }
+    }
+    this.pendingWithdrawn = 0;
+    return -1;
+  }
+
+  /** The mark a flow's decision gives (without a packet: no washing, no allow-list); for withdrawn flows. */
+  markOf(i: i32): u32 {
+    const f = this.flows;
+    if ((f.flags(i) & FLAG_TOKEN) != 0) return this.config.services[f.service(i)].mark;
+    const code = f.code(i);
+    return code == Code.NO_TOKEN || code == Code.EXPIRED ? this.config.markNoToken : this.config.markRejected;
   }
 
   /**
