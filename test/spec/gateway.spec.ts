@@ -312,3 +312,31 @@ describe("Gateway: NAT-aware binding", () => {
     expect<i32>(g.verdict.code).toBe(Code.WRONG_BINDING);
   });
 });
+
+describe("Gateway: withdrawals the host pushes to the kernel", () => {
+  it("expires token flows past exp + leeway in a sweep and reports each withdrawn flow once, with its new mark", () => {
+    const g = gateway();
+    run(g, V.stunGood);
+    const flow = g.verdict.flow;
+    run(g, V.stunNoToken); // a flow without a token: never withdrawn
+    expect<i32>(g.expireFlows(V.EXP - 1)).toBe(0);
+    expect<i32>(g.nextWithdrawn()).toBe(-1);
+    expect<i32>(g.expireFlows(V.EXP + 60)).toBe(1); // exp + the default leeway
+    expect<i32>(g.nextWithdrawn()).toBe(flow);
+    expect<u32>(g.markOf(flow)).toBe(1); // an expired flow has the no-token mark
+    expect<i32>(g.nextWithdrawn()).toBe(-1);
+    expect<i32>(g.expireFlows(V.EXP + 120)).toBe(0); // already withdrawn
+  });
+
+  it("reports flows withdrawn by a revocation with the rejected mark", () => {
+    const g = gateway();
+    run(g, V.stunGood);
+    const flow = g.verdict.flow;
+    const revoked = new Set<string>();
+    revoked.add("bc0ffee0000000001");
+    expect<i32>(g.withdrawRevoked(revoked)).toBe(1);
+    expect<i32>(g.nextWithdrawn()).toBe(flow);
+    expect<u32>(g.markOf(flow)).toBe(2);
+    expect<i32>(g.nextWithdrawn()).toBe(-1);
+  });
+});
