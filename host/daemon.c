@@ -172,19 +172,6 @@ static int read_text(const char *path, struct strbuf *text)
 	return rc;
 }
 
-struct find_member {
-	const char *name;
-	struct jslice value;
-};
-
-static void find_member(void *ctx, struct jslice key, struct jslice value)
-{
-	struct find_member *f = ctx;
-
-	if (json_key_is(key, f->name))
-		f->value = value;
-}
-
 /*
  * The configuration file into the core. A configuration the core refuses
  * leaves the one in force (configure() keeps it); flows survive a reload.
@@ -232,14 +219,9 @@ static int load_config(struct daemon *d, char *why, size_t why_len)
 		return -1;
 	}
 	if (code != 0) {
-		struct find_member f = { "message", { "", 0 } };
-		struct jslice root;
+		struct jslice message = json_string_member(reply, reply_len, "message");
 
-		if (json_check(reply, reply_len, &root) == 0)
-			json_members(root, find_member, &f);
-		if (json_kind(f.value) == '"')
-			f.value.s++, f.value.n -= 2;
-		snprintf(why, why_len, "%s: %.*s", d->config_path, (int)f.value.n, f.value.s);
+		snprintf(why, why_len, "%s: %.*s", d->config_path, (int)message.n, message.s);
 		free(reply);
 		free(text.s);
 		return -1;

@@ -332,3 +332,28 @@ int json_key_is(struct jslice key, const char *name)
 {
 	return key.n == strlen(name) && !memcmp(key.s, name, key.n);
 }
+
+struct find_member {
+	const char *name;
+	struct jslice value;
+};
+
+static void find_member(void *ctx, struct jslice key, struct jslice value)
+{
+	struct find_member *f = ctx;
+
+	if (json_key_is(key, f->name))
+		f->value = value;
+}
+
+struct jslice json_string_member(const char *json, size_t n, const char *name)
+{
+	struct find_member f = { name, { "", 0 } };
+	struct jslice root;
+
+	if (json_check(json, n, &root) == 0)
+		json_members(root, find_member, &f);
+	if (json_kind(f.value) == '"')
+		f.value.s++, f.value.n -= 2;
+	return f.value;
+}

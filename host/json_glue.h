@@ -45,6 +45,11 @@ int json_members(struct jslice object, void (*fn)(void *ctx, struct jslice key, 
 /* 1 when the raw key text equals name (keys with escapes never match). */
 int json_key_is(struct jslice key, const char *name);
 
+/* The raw text of member `name` of the object in json[0..n), without the
+ * quotes when it is a string (escapes left as they are: the core writes
+ * messages without any); an empty slice when absent or not JSON. */
+struct jslice json_string_member(const char *json, size_t n, const char *name);
+
 /* The first character of a value: '{', '[', '"', a digit, '-', 't', 'f' or 'n'. */
 static inline char json_kind(struct jslice v) { return v.n ? v.s[0] : 0; }
 

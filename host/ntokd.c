@@ -639,29 +639,9 @@ static uint8_t *load_module(const char *path, size_t *len)
 }
 
 /* The raw text of a top-level string member (for the human output). */
-struct find_member {
-	const char *name;
-	struct jslice value;
-};
-
-static void find_member(void *ctx, struct jslice key, struct jslice value)
-{
-	struct find_member *f = ctx;
-
-	if (json_key_is(key, f->name))
-		f->value = value;
-}
-
 static struct jslice string_member(const char *json, const char *name)
 {
-	struct find_member f = { name, { "", 0 } };
-	struct jslice root;
-
-	if (json_check(json, strlen(json), &root) == 0)
-		json_members(root, find_member, &f);
-	if (json_kind(f.value) == '"')
-		f.value.s++, f.value.n -= 2;
-	return f.value;
+	return json_string_member(json, strlen(json), name);
 }
 
 static double wall_clock(void)
