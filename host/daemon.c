@@ -30,7 +30,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +39,15 @@
 #include "json_glue.h"
 #include "nfqueue.h"
 #include "watchdog.h"
+
+/*
+ * Conntrack status bits (enum ip_conntrack_status, kernel UAPI
+ * linux/netfilter/nf_conntrack_common.h). Spelled out here because board
+ * builds (musl, no NFQUEUE) have no kernel headers; nfqueue.c, which fills
+ * the status, is built only where they exist.
+ */
+#define IPS_CONFIRMED (1u << 3)
+#define IPS_SRC_NAT_DONE (1u << 7)
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
