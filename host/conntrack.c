@@ -11,8 +11,6 @@
 
 #include "conntrack.h"
 
-#ifdef NTOK_NFQUEUE
-
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -99,29 +97,3 @@ int conntrack_set_mark(struct conntrack *ct, const struct conntrack_tuple *t, ui
 			return -1;
 	}
 }
-
-#else /* !NTOK_NFQUEUE */
-
-struct conntrack {
-	int unused;
-};
-
-struct conntrack *conntrack_open(char *err, size_t err_len)
-{
-	snprintf(err, err_len, "this ntokd was built without netlink support (libmnl: build with make NFQ=1)");
-	return NULL;
-}
-
-void conntrack_close(struct conntrack *ct)
-{
-	(void)ct;
-}
-
-int conntrack_set_mark(struct conntrack *ct, const struct conntrack_tuple *t, uint32_t mark)
-{
-	(void)ct, (void)t, (void)mark;
-	errno = ENOSYS;
-	return -1;
-}
-
-#endif

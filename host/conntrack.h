@@ -4,8 +4,7 @@
  * withdraws (a revocation, a token's exp) reaches the kernel only when ntokd
  * changes that mark itself (docs/router.md, "Withdrawing marks").
  *
- * Built with -DNTOK_NFQUEUE (libmnl, as nfqueue.c); without it conntrack_open
- * fails with a message that says so.
+ * Built with the daemon only (host/Makefile: NFQ=1), like nfqueue.c.
  */
 #ifndef NTOK_CONNTRACK_H
 #define NTOK_CONNTRACK_H

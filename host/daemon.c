@@ -914,9 +914,6 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 		run_usage("unexpected argument %s", argv[optind]);
 	if (!d.config_path || !*d.config_path)
 		run_usage("needs --config");
-	if (nfqueue_available(err, sizeof err))
-		return fatal(EXIT_USAGE, "%s", err);
-
 	/* OpenWrt style: syslog (logd), and stderr too when asked (procd captures it). */
 	log_to_stderr = foreground;
 	openlog("ntokd", LOG_PID | (foreground ? LOG_PERROR : 0), LOG_DAEMON);

@@ -11,8 +11,6 @@
 
 #include "nfqueue.h"
 
-#ifdef NTOK_NFQUEUE
-
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -242,12 +240,6 @@ fail:
 	return NULL;
 }
 
-int nfqueue_available(char *err, size_t err_len)
-{
-	(void)err, (void)err_len;
-	return 0;
-}
-
 void nfqueue_close(struct nfqueue *q)
 {
 	if (!q)
@@ -306,64 +298,3 @@ int nfqueue_release(int fd, uint16_t queue, uint32_t max_id)
 	nfq_nlmsg_verdict_put(nlh, (int)max_id, NF_ACCEPT);
 	return sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ? -1 : 0;
 }
-
-#else /* !NTOK_NFQUEUE */
-
-struct nfqueue {
-	int unused;
-};
-
-int nfqueue_available(char *err, size_t err_len)
-{
-	snprintf(err, err_len, "this ntokd was built without NFQUEUE support "
-	                       "(libnetfilter_queue and libmnl: build with make NFQ=1)");
-	return -1;
-}
-
-struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len)
-{
-	(void)queue;
-	nfqueue_available(err, err_len);
-	return NULL;
-}
-
-void nfqueue_close(struct nfqueue *q)
-{
-	(void)q;
-}
-
-int nfqueue_fd(const struct nfqueue *q)
-{
-	(void)q;
-	return -1;
-}
-
-int nfqueue_conntrack_info(const struct nfqueue *q)
-{
-	(void)q;
-	return 0;
-}
-
-int nfqueue_receive(struct nfqueue *q, void (*fn)(void *ctx, const struct nfqueue_packet *p), void *ctx,
-                    struct nfqueue_counters *c)
-{
-	(void)q, (void)fn, (void)ctx, (void)c;
-	errno = ENOSYS;
-	return -1;
-}
-
-int nfqueue_verdict(struct nfqueue *q, uint32_t id, int drop, uint32_t mark, const uint8_t *payload, uint32_t len)
-{
-	(void)q, (void)id, (void)drop, (void)mark, (void)payload, (void)len;
-	errno = ENOSYS;
-	return -1;
-}
-
-int nfqueue_release(int fd, uint16_t queue, uint32_t max_id)
-{
-	(void)fd, (void)queue, (void)max_id;
-	errno = ENOSYS;
-	return -1;
-}
-
-#endif

@@ -3,9 +3,9 @@
  * and libmnl: bind, read queued packets, give verdicts. Nothing here looks
  * inside a packet; daemon.c hands the bytes to the core.
  *
- * Built only with -DNTOK_NFQUEUE (host/Makefile: NFQ=1, the default when
- * pkg-config finds libnetfilter_queue and libmnl for a native build); without
- * it nfqueue_open fails with a message that says so.
+ * Built only with the daemon (host/Makefile: NFQ=1, the default when
+ * pkg-config finds libnetfilter_queue and libmnl for a native build); other
+ * builds have host/daemon_off.c instead.
  */
 #ifndef NTOK_NFQUEUE_H
 #define NTOK_NFQUEUE_H
@@ -50,8 +50,6 @@ struct nfqueue_counters {
  * process has the queue; EPERM: not root).
  */
 struct nfqueue *nfqueue_open(uint16_t queue, char *err, size_t err_len);
-/* 0, or -1 with the reason in err when this ntokd was built without NFQUEUE. */
-int nfqueue_available(char *err, size_t err_len);
 void nfqueue_close(struct nfqueue *q);
 int nfqueue_fd(const struct nfqueue *q);
 /* 1 when the kernel sends conntrack information with each packet (NFQA_CT);
