@@ -33,7 +33,7 @@ function internetChecksum(...parts: Uint8Array[]): number {
   return ~sum & 0xffff;
 }
 
-const ipv4Bytes = (text: string): Uint8Array => new Uint8Array(text.split('.').map(Number));
+export const ipv4Bytes = (text: string): Uint8Array => new Uint8Array(text.split('.').map(Number));
 
 function ipv6Bytes(text: string): Uint8Array {
   const [head, tail] = text.split('::');

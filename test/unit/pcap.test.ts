@@ -22,6 +22,8 @@ import {
   type Capture,
   type CaptureErrorCode,
 } from '../../src/pcap/index.js';
+// Packets and link layers built by hand (shared with the replay suites).
+import { concat, ethernet, ipv4Bytes, ipv4Udp, ipv6Udp, linuxSll, linuxSll2, u16, u32 } from '../support/captures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ntok-pcap-test-'));
 let fileCounter = 0;
@@ -34,95 +36,9 @@ function tempFile(name: string, bytes?: Uint8Array): string {
 
 // ---------------------------------------------------------------- packets
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function u16(n: number): Uint8Array {
-  return new Uint8Array([n >> 8, n & 0xff]);
-}
-
-function u32(n: number): Uint8Array {
-  return new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-}
-
-/** RFC 1071 one's-complement sum. */
-function internetChecksum(...parts: Uint8Array[]): number {
-  const bytes = concat(...parts);
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) | (bytes[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function ipv4Bytes(text: string): Uint8Array {
-  return new Uint8Array(text.split('.').map(Number));
-}
-
-function ipv6Bytes(text: string): Uint8Array {
-  const [head, tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return concat(...groups.map((g) => u16(parseInt(g, 16))));
-}
-
-function udp(pseudo: Uint8Array, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
-  const header = concat(u16(srcPort), u16(dstPort), u16(8 + payload.length), u16(0));
-  const sum = internetChecksum(pseudo, header, payload) || 0xffff;
-  header.set(u16(sum), 6);
-  return concat(header, payload);
-}
-
-/** RFC 791 header, no options, then RFC 768 UDP. */
-function ipv4Udp(src: string, dst: string, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
-  const s = ipv4Bytes(src);
-  const d = ipv4Bytes(dst);
-  const pseudo = concat(s, d, u16(17), u16(8 + payload.length));
-  const segment = udp(pseudo, srcPort, dstPort, payload);
-  const header = concat(
-    new Uint8Array([0x45, 0]), u16(20 + segment.length), u16(0x1234), u16(0x4000),
-    new Uint8Array([64, 17]), u16(0), s, d,
-  );
-  header.set(u16(internetChecksum(header)), 10);
-  return concat(header, segment);
-}
-
-/** RFC 8200 fixed header, then UDP with its mandatory checksum (RFC 8200 §8.1). */
-function ipv6Udp(src: string, dst: string, srcPort: number, dstPort: number, payload: Uint8Array): Uint8Array {
-  const s = ipv6Bytes(src);
-  const d = ipv6Bytes(dst);
-  const pseudo = concat(s, d, u32(8 + payload.length), u32(17));
-  const segment = udp(pseudo, srcPort, dstPort, payload);
-  return concat(u32(0x60000000), u16(segment.length), new Uint8Array([17, 64]), s, d, segment);
-}
-
-function ethernet(etherType: number, payload: Uint8Array): Uint8Array {
-  const dst = new Uint8Array([0x02, 0, 0, 0, 0, 0x02]);
-  const src = new Uint8Array([0x02, 0, 0, 0, 0, 0x01]);
-  return concat(dst, src, u16(etherType), payload);
-}
-
-/** tcpdump.org LINKTYPE_LINUX_SLL: packet type, ARPHRD, address length, 8 address bytes, protocol. */
-function linuxSll(protocol: number, payload: Uint8Array): Uint8Array {
-  return concat(u16(4), u16(1), u16(6), new Uint8Array([0x02, 0, 0, 0, 0, 0x01, 0, 0]), u16(protocol), payload);
-}
-
-/** tcpdump.org LINKTYPE_LINUX_SLL2: protocol, reserved, ifindex, ARPHRD, packet type, address length, 8 address bytes. */
-function linuxSll2(protocol: number, payload: Uint8Array): Uint8Array {
-  return concat(u16(protocol), u16(0), u32(2), u16(1), new Uint8Array([4, 6]),
-    new Uint8Array([0x02, 0, 0, 0, 0, 0x01, 0, 0]), payload);
-}
-
 const PAYLOAD = new TextEncoder().encode('ntok capture test');
-const V4 = ipv4Udp('192.0.2.7', '198.51.100.9', 40000, 3478, PAYLOAD);
-const V6 = ipv6Udp('2001:db8::7', '2001:db8::9', 40001, 5349, PAYLOAD);
+const V4 = ipv4Udp({ src: '192.0.2.7', dst: '198.51.100.9', sport: 40000, dport: 3478, payload: PAYLOAD });
+const V6 = ipv6Udp({ src: '2001:db8::7', dst: '2001:db8::9', sport: 40001, dport: 5349, payload: PAYLOAD });
 
 interface Sample {
   name: string;
@@ -749,7 +665,7 @@ describe('tshark reads what we write', () => {
 });
 
 describe('we read what tshark tools write', () => {
-  const plain = [V4, ipv4Udp('203.0.113.1', '192.0.2.1', 1, 2, new Uint8Array(3))];
+  const plain = [V4, ipv4Udp({ src: '203.0.113.1', dst: '192.0.2.1', sport: 1, dport: 2, payload: new Uint8Array(3) })];
 
   function assertSameAsTshark(file: string, capture: Capture): void {
     const frames = tshark(file);
