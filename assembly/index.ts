@@ -320,7 +320,11 @@ export function revoke(len: i32): i32 {
   out.key(JsonKey.CODE);
   out.quotedRaw(codeTextPtr(code), codeTextLength(code));
   if (ok) {
-    const withdrawn = gateway != null ? gateway!.withdrawRevoked(current.revoked) : 0;
+    let withdrawn = 0;
+    if (gateway != null) {
+      gateway!.cache.clear(); // its verdicts predate the revocation
+      withdrawn = gateway!.withdrawRevoked(current.revoked);
+    }
     out.key(JsonKey.REVOKED);
     out.int(current.revoked.size);
     out.key(JsonKey.WITHDRAWN);

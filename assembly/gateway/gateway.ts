@@ -173,12 +173,12 @@ export class Gateway {
    * Withdraws the decision of every live flow whose token id is in
    * `revoked` (a revocation pushed to a running gateway, or a reload): the
    * flow becomes `revoked` and loses its mark and DSCP from its next packet.
-   * The token cache is emptied, since it holds verdicts from before. Flows
-   * know their token by a 32-bit hash of its id: a collision can only
-   * withdraw a mark, never grant one. Returns the flows withdrawn.
+   * Flows know their token by a 32-bit hash of its id: a collision can only
+   * withdraw a mark, never grant one. Returns the flows withdrawn. The token
+   * cache is the caller's: it holds verdicts from before a revocation
+   * (revoke() empties it; a reconfiguration has made a new one).
    */
   withdrawRevoked(revoked: Set<string>): i32 {
-    this.cache.clear();
     if (revoked.size == 0) return 0;
     const keys = revoked.values();
     const hashes = new StaticArray<u32>(keys.length);
