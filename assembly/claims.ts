@@ -5,7 +5,7 @@
 import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
 import { Code } from "./result";
 import { Detail } from "./detail-text";
-import { isValidUtf8 } from "./util/bytes";
+import { TextKind, textKind } from "./util/bytes";
 import { parseIp } from "./util/ip";
 import { JsonWriter } from "./json/writer";
 import { JsonKey } from "./json-key-text";
@@ -62,8 +62,9 @@ class NumericDate {
 
 export class Claims {
   present: u32 = 0;
-  issPtr: usize = 0; issLen: i32 = 0;
-  subPtr: usize = 0; subLen: i32 = 0;
+  /** Text claims keep what textKind() found: plain text is written to results in one copy. */
+  issPtr: usize = 0; issLen: i32 = 0; issKind: TextKind = TextKind.UNKNOWN;
+  subPtr: usize = 0; subLen: i32 = 0; subKind: TextKind = TextKind.UNKNOWN;
   /** The aud item as encoded (a text string or an array of them). */
   audPtr: usize = 0; audLen: i32 = 0;
   exp: NumericDate = new NumericDate();
@@ -71,7 +72,7 @@ export class Claims {
   iat: NumericDate = new NumericDate();
   ctiPtr: usize = 0; ctiLen: i32 = 0;
   ntiIsBytes: bool = false; ntiPtr: usize = 0; ntiLen: i32 = 0; nti: u64 = 0;
-  srvIsText: bool = false; srvPtr: usize = 0; srvLen: i32 = 0; srv: u64 = 0;
+  srvIsText: bool = false; srvPtr: usize = 0; srvLen: i32 = 0; srvKind: TextKind = TextKind.UNKNOWN; srv: u64 = 0;
   sid: u64 = 0;
   /** Bound address (4 or 16 bytes) kept in `bipBytes`; prefix -1 when a whole address. */
   bipBytes: usize = memory.data(16);
@@ -126,10 +127,19 @@ export class Claims {
     return r.fail(Code.BAD_CLAIM, Detail.CLAIM_HAS_THE_WRONG_TYPE, claimName(bit));
   }
 
+  /** The kind of the text claim text() read last. */
+  private kind: TextKind = TextKind.UNKNOWN;
+
   private text(r: CborReader, bit: u32): bool {
     if (!r.head()) return false;
     if (r.major != Major.TEXT) return this.bad(r, bit);
-    if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, Detail.TEXT_STRING_IS_NOT_VALID_UTF_8);
+    return this.validText(r);
+  }
+
+  private validText(r: CborReader): bool {
+    const kind = textKind(r.ptr, r.len);
+    if (kind == TextKind.INVALID) return r.fail(Code.MALFORMED, Detail.TEXT_STRING_IS_NOT_VALID_UTF_8);
+    this.kind = kind;
     return true;
   }
 
@@ -157,11 +167,11 @@ export class Claims {
     switch (bit) {
       case Claim.ISS:
         if (!this.text(r, bit)) return false;
-        this.issPtr = r.ptr; this.issLen = r.len;
+        this.issPtr = r.ptr; this.issLen = r.len; this.issKind = this.kind;
         return true;
       case Claim.SUB:
         if (!this.text(r, bit)) return false;
-        this.subPtr = r.ptr; this.subLen = r.len;
+        this.subPtr = r.ptr; this.subLen = r.len; this.subKind = this.kind;
         return true;
       case Claim.AUD: {
         const start = r.pos;
@@ -191,8 +201,8 @@ export class Claims {
         if (!r.head()) return false;
         if (r.major == Major.UINT) { this.srvIsText = false; this.srv = r.arg; return true; }
         if (r.major != Major.TEXT) return this.bad(r, bit);
-        if (!isValidUtf8(r.ptr, r.len)) return r.fail(Code.MALFORMED, Detail.TEXT_STRING_IS_NOT_VALID_UTF_8);
-        this.srvIsText = true; this.srvPtr = r.ptr; this.srvLen = r.len;
+        if (!this.validText(r)) return false;
+        this.srvIsText = true; this.srvPtr = r.ptr; this.srvLen = r.len; this.srvKind = this.kind;
         return true;
       case Claim.SID:
         if (!r.head()) return false;
@@ -216,8 +226,8 @@ export class Claims {
       return true;
     }
     if (r.major == Major.TEXT) {
-      if (r.len > 45 || !isValidUtf8(r.ptr, r.len)) return this.bad(r, bit);
-      const n = parseIp(String.UTF8.decodeUnsafe(r.ptr, r.len), this.bipBytes);
+      // parseIp takes ASCII only: other bytes (invalid UTF-8 included) are no address.
+      const n = parseIp(r.ptr, r.len, this.bipBytes);
       if (n == 0) return this.bad(r, bit);
       this.bipLen = n;
       return true;
@@ -238,8 +248,8 @@ export class Claims {
   /** Writes the claims object of the result JSON. */
   write(w: JsonWriter, r: CborReader): void {
     w.open();
-    if (this.has(Claim.ISS)) { w.key(JsonKey.ISS); w.stringBytes(this.issPtr, this.issLen); }
-    if (this.has(Claim.SUB)) { w.key(JsonKey.SUB); w.stringBytes(this.subPtr, this.subLen); }
+    if (this.has(Claim.ISS)) { w.key(JsonKey.ISS); w.stringBytes(this.issPtr, this.issLen, this.issKind); }
+    if (this.has(Claim.SUB)) { w.key(JsonKey.SUB); w.stringBytes(this.subPtr, this.subLen, this.subKind); }
     if (this.has(Claim.AUD)) {
       w.key(JsonKey.AUD);
       r.reset(this.audPtr, this.audLen);
@@ -260,7 +270,7 @@ export class Claims {
     }
     if (this.has(Claim.SRV)) {
       w.key(JsonKey.SRV);
-      if (this.srvIsText) w.stringBytes(this.srvPtr, this.srvLen); else w.uint(this.srv);
+      if (this.srvIsText) w.stringBytes(this.srvPtr, this.srvLen, this.srvKind); else w.uint(this.srv);
     }
     if (this.has(Claim.SID)) { w.key(JsonKey.SID); w.uint(this.sid); }
     if (this.has(Claim.BIP)) { w.key(JsonKey.BIP); w.ip(this.bipBytes, this.bipLen, this.bipPrefix); }

@@ -37,7 +37,7 @@ export class KeySet {
 
   findByKid(ptr: usize, len: i32): Key | null {
     for (let i = 0; i < this.keys.length; i++) {
-      const k = this.keys[i];
+      const k = unchecked(this.keys[i]);
       if (k.kid.byteLength == len && memory.compare(changetype<usize>(k.kid), ptr, len) == 0) return k;
     }
     return null;
@@ -72,7 +72,10 @@ export class Config {
   gateway: GatewayConfig = new GatewayConfig();
 
   descriptor(id: u32): Descriptor | null {
-    for (let i = 0; i < this.descriptors.length; i++) if (this.descriptors[i].id == id) return this.descriptors[i];
+    for (let i = 0; i < this.descriptors.length; i++) {
+      const d = unchecked(this.descriptors[i]);
+      if (d.id == id) return d;
+    }
     return null;
   }
 

@@ -46,8 +46,6 @@ export class CborReader {
   major: i32 = 0;
   info: i32 = 0;
   arg: u64 = 0;
-  /** Start of the head read last (for re-reading or spanning an item). */
-  start: usize = 0;
   /** Content of a byte or text string read last. */
   ptr: usize = 0;
   len: i32 = 0;
@@ -88,42 +86,45 @@ export class CborReader {
 
   /**
    * Reads the next item's head. Strings are consumed whole (content in
-   * ptr/len); arrays and maps leave their elements to the caller.
+   * ptr/len); arrays and maps leave their elements to the caller. The
+   * position lives in a local until the end: this runs ~20 times per token,
+   * and under wasm3 every field access is an instruction of its own.
    */
   head(): bool {
     if (this.error != Code.OK) return false;
-    if (this.pos >= this.end) return this.fail(Code.MALFORMED, Detail.CBOR_ITEM_TRUNCATED);
-    if (++this.items > MAX_ITEMS) return this.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_CBOR_ITEMS);
-    this.start = this.pos;
-    const b = <i32>load<u8>(this.pos++);
+    let pos = this.pos;
+    const end = this.end;
+    if (pos >= end) return this.fail(Code.MALFORMED, Detail.CBOR_ITEM_TRUNCATED);
+    const items = this.items + 1;
+    this.items = items;
+    if (items > MAX_ITEMS) return this.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_CBOR_ITEMS);
+    const b = <i32>load<u8>(pos++);
     const major = b >> 5;
     const info = b & 31;
     this.major = major;
     this.info = info;
-    let arg: u64 = 0;
-    if (info < 24) {
-      arg = <u64>info;
-    } else if (info <= 27) {
-      const n = 1 << (info - 24); // 1, 2, 4 or 8 bytes (RFC 8949 §3)
-      if (<i32>(this.end - this.pos) < n) return this.fail(Code.MALFORMED, Detail.CBOR_ARGUMENT_TRUNCATED);
-      for (let i = 0; i < n; i++) arg = (arg << 8) | <u64>load<u8>(this.pos + i);
-      this.pos += n;
-    } else if (info == 31) {
-      return this.fail(Code.MALFORMED, Detail.INDEFINITE_LENGTH_CBOR_IS_NOT_ACCEPTED);
-    } else {
-      return this.fail(Code.MALFORMED, Detail.RESERVED_CBOR_ADDITIONAL_INFORMATION);
+    let arg = <u64>info;
+    if (info >= 24) {
+      if (info == 31) return this.fail(Code.MALFORMED, Detail.INDEFINITE_LENGTH_CBOR_IS_NOT_ACCEPTED);
+      if (info > 27) return this.fail(Code.MALFORMED, Detail.RESERVED_CBOR_ADDITIONAL_INFORMATION);
+      const n = 1 << (info - 24); // 1, 2, 4 or 8 bytes, big-endian (RFC 8949 §3)
+      if (<i32>(end - pos) < n) return this.fail(Code.MALFORMED, Detail.CBOR_ARGUMENT_TRUNCATED);
+      // Byte by byte: AssemblyScript's bswap is a call, not an instruction.
+      arg = <u64>load<u8>(pos);
+      for (let i = 1; i < n; i++) arg = (arg << 8) | <u64>load<u8>(pos + i);
+      pos += <usize>n;
     }
     this.arg = arg;
+    const left = <u64>(end - pos);
     if (major == Major.BYTES || major == Major.TEXT) {
-      if (arg > <u64>(this.end - this.pos)) return this.fail(Code.MALFORMED, Detail.CBOR_STRING_LONGER_THAN_THE_INPUT);
-      this.ptr = this.pos;
+      if (arg > left) return this.fail(Code.MALFORMED, Detail.CBOR_STRING_LONGER_THAN_THE_INPUT);
+      this.ptr = pos;
       this.len = <i32>arg;
-      this.pos += <usize>arg;
+      pos += <usize>arg;
     } else if (major == Major.ARRAY || major == Major.MAP) {
       // Every element takes at least one byte: a count the rest of the input
       // cannot hold is malformed, and rejecting it here bounds every loop.
-      const minBytes = major == Major.MAP ? arg << 1 : arg;
-      if (arg > <u64>(this.end - this.pos) || minBytes > <u64>(this.end - this.pos)) {
+      if (arg > left || (major == Major.MAP && arg << 1 > left)) {
         return this.fail(Code.MALFORMED, Detail.CBOR_CONTAINER_COUNT_LARGER_THAN_THE_INPUT);
       }
     } else if (major == Major.SIMPLE) {
@@ -132,6 +133,7 @@ export class CborReader {
       else if (info == 26) this.float = <f64>reinterpret<f32>(<u32>arg);
       else if (info == 27) this.float = reinterpret<f64>(arg);
     }
+    this.pos = pos;
     return true;
   }
 
@@ -201,33 +203,57 @@ export function halfToF64(h: u32): f64 {
  * §5.6 leaves duplicates to the application, and for claim sets and COSE
  * headers a duplicate is an attack surface (two readers, two answers).
  * Keys compare by value: 1 and its non-shortest twin 0x18 0x01 are equal.
+ * Integer keys 0..63 live in a bit mask, the others in lists; CAPACITY
+ * bounds them together.
  */
 export class DuplicateKeys {
   static readonly CAPACITY: i32 = 64;
+  /** Keys recorded (CAPACITY at most), and those of them kept in the lists below. */
+  total: i32 = 0;
   count: i32 = 0;
+  /** Integer keys 0..63 seen so far, one bit each: the keys of claims and headers, checked without a loop. */
+  small: u64 = 0;
+  // Raw loads and stores below: StaticArray's indexed set stays a call after
+  // optimisation, and calls are what an interpreter pays most for.
   majors: StaticArray<i32> = new StaticArray<i32>(DuplicateKeys.CAPACITY);
   args: StaticArray<u64> = new StaticArray<u64>(DuplicateKeys.CAPACITY);
   ptrs: StaticArray<usize> = new StaticArray<usize>(DuplicateKeys.CAPACITY);
 
   clear(): void {
+    this.total = 0;
     this.count = 0;
+    this.small = 0;
   }
 
   /** Records the key just read by `r`; false (and r fails) on a repeat or overflow. */
   add(r: CborReader): bool {
     const major = r.major;
     const arg = r.arg;
-    const ptr = major == Major.TEXT || major == Major.BYTES ? r.ptr : 0;
-    for (let i = 0; i < this.count; i++) {
-      if (unchecked(this.majors[i]) != major || unchecked(this.args[i]) != arg) continue;
-      if (ptr == 0) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
-      if (memory.compare(unchecked(this.ptrs[i]), ptr, <usize>arg) == 0) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
+    if (major == Major.UINT && arg < 64) {
+      const bit = <u64>1 << arg;
+      if (this.small & bit) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
+      if (this.total >= DuplicateKeys.CAPACITY) return r.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_MAP_KEYS);
+      this.small |= bit;
+      this.total++;
+      return true;
     }
-    if (this.count >= DuplicateKeys.CAPACITY) return r.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_MAP_KEYS);
-    unchecked((this.majors[this.count] = major));
-    unchecked((this.args[this.count] = arg));
-    unchecked((this.ptrs[this.count] = ptr));
-    this.count++;
+    const ptr = major == Major.TEXT || major == Major.BYTES ? r.ptr : 0;
+    const majors = changetype<usize>(this.majors);
+    const args = changetype<usize>(this.args);
+    const ptrs = changetype<usize>(this.ptrs);
+    const count = this.count;
+    for (let i = 0; i < count; i++) {
+      if (load<i32>(majors + (<usize>i << 2)) != major || load<u64>(args + (<usize>i << 3)) != arg) continue;
+      if (ptr == 0 || memory.compare(load<usize>(ptrs + (<usize>i << alignof<usize>())), ptr, <usize>arg) == 0) {
+        return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
+      }
+    }
+    if (this.total >= DuplicateKeys.CAPACITY) return r.fail(Code.LIMIT_EXCEEDED, Detail.TOO_MANY_MAP_KEYS);
+    store<i32>(majors + (<usize>count << 2), major);
+    store<u64>(args + (<usize>count << 3), arg);
+    store<usize>(ptrs + (<usize>count << alignof<usize>()), ptr);
+    this.count = count + 1;
+    this.total++;
     return true;
   }
 }

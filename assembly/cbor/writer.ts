@@ -1,67 +1,39 @@
 // Just enough CBOR encoding to build the COSE to-be-MACed / to-be-signed /
-// AAD structures (RFC 9052 §4.4, §5.3, §6.3) in a fixed buffer. Heads are
-// written in the shortest form, as deterministic encoding requires.
+// AAD structures (RFC 9052 §4.4, §5.3, §6.3): byte strings with the shortest
+// head, as deterministic encoding requires. Plain functions over a position:
+// the structure is built on every verification, and calls are what an
+// interpreter such as wasm3 pays most for.
 
-import { Major } from "./reader";
+/** Bytes a byte string of `len` bytes takes, head included. */
+export function byteStringSize(len: i32): i32 {
+  return len + (len < 24 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 5);
+}
 
-export class CborWriter {
-  base: usize = 0;
-  pos: usize = 0;
-  end: usize = 0;
-  overflow: bool = false;
-
-  reset(base: usize, capacity: i32): void {
-    this.base = base;
-    this.pos = base;
-    this.end = base + <usize>capacity;
-    this.overflow = false;
+/**
+ * Writes a byte string (head, then content) at `at` and returns the position
+ * after it. The caller has made room for byteStringSize(len) bytes.
+ */
+export function writeByteString(at: usize, ptr: usize, len: i32): usize {
+  if (len < 24) {
+    store<u8>(at, <u8>(0x40 | len));
+    at += 1;
+  } else if (len < 0x100) {
+    store<u8>(at, 0x58);
+    store<u8>(at, <u8>len, 1);
+    at += 2;
+  } else if (len < 0x10000) {
+    store<u8>(at, 0x59);
+    store<u8>(at, <u8>(len >> 8), 1);
+    store<u8>(at, <u8>len, 2);
+    at += 3;
+  } else {
+    store<u8>(at, 0x5a);
+    store<u8>(at, <u8>(len >>> 24), 1);
+    store<u8>(at, <u8>(len >> 16), 2);
+    store<u8>(at, <u8>(len >> 8), 3);
+    store<u8>(at, <u8>len, 4);
+    at += 5;
   }
-
-  get length(): i32 {
-    return <i32>(this.pos - this.base);
-  }
-
-  head(major: i32, arg: u64): void {
-    const m = <u8>(major << 5);
-    let n = 0;
-    if (arg < 24) n = 0;
-    else if (arg < 0x100) n = 1;
-    else if (arg < 0x10000) n = 2;
-    else if (arg < 0x100000000) n = 4;
-    else n = 8;
-    if (this.pos + 1 + <usize>n > this.end) {
-      this.overflow = true;
-      return;
-    }
-    if (n == 0) {
-      store<u8>(this.pos++, m | <u8>arg);
-      return;
-    }
-    store<u8>(this.pos++, m | <u8>(n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
-    for (let i = n - 1; i >= 0; i--) store<u8>(this.pos++, <u8>(arg >> (<u64>i << 3)));
-  }
-
-  raw(ptr: usize, len: i32): void {
-    if (this.pos + <usize>len > this.end) {
-      this.overflow = true;
-      return;
-    }
-    memory.copy(this.pos, ptr, len);
-    this.pos += len;
-  }
-
-  byteString(ptr: usize, len: i32): void {
-    this.head(Major.BYTES, <u64>len);
-    this.raw(ptr, len);
-  }
-
-  /** An ASCII text string given as an AS literal (context strings such as "MAC0"). */
-  asciiString(s: string): void {
-    this.head(Major.TEXT, <u64>s.length);
-    if (this.pos + <usize>s.length > this.end) {
-      this.overflow = true;
-      return;
-    }
-    for (let i = 0; i < s.length; i++) store<u8>(this.pos++, <u8>s.charCodeAt(i));
-  }
+  memory.copy(at, ptr, <usize>len);
+  return at + <usize>len;
 }

@@ -2,8 +2,7 @@
 // that was MACed, signed or used as AAD (over the received protected bytes,
 // external_aad empty) and the host runs the primitive on it.
 
-import { CborWriter } from "../cbor/writer";
-import { Major } from "../cbor/reader";
+import { byteStringSize, writeByteString } from "../cbor/writer";
 import { Code } from "../result";
 import { Detail } from "../detail-text";
 import { equalConstantTime } from "../util/bytes";
@@ -21,23 +20,29 @@ export const MAX_LAYERS: i32 = 3;
 export const PLAINTEXT_CAPACITY: i32 = 2048;
 const PLAINTEXT: usize = memory.data(PLAINTEXT_CAPACITY * MAX_LAYERS);
 
-const writer = new CborWriter();
+// The structures' opening bytes, RFC 9052 §4.4, §5.3, §6.3: the array head
+// and the context string as CBOR text, written as bytes (no per-character loop).
+const MAC0_OPENING = memory.data<u8>([0x84, 0x64, 0x4d, 0x41, 0x43, 0x30]); // [4 items, "MAC0"
+const SIGNATURE1_OPENING = memory.data<u8>([0x84, 0x6a, 0x53, 0x69, 0x67, 0x6e, 0x61, 0x74, 0x75, 0x72, 0x65, 0x31]); // [4, "Signature1"
+const ENCRYPT0_OPENING = memory.data<u8>([0x83, 0x68, 0x45, 0x6e, 0x63, 0x72, 0x79, 0x70, 0x74, 0x30]); // [3, "Encrypt0"
 
-/** Context strings, RFC 9052 §4.4, §5.3, §6.3. */
-function beginStructure(m: CoseMessage): void {
-  writer.reset(STRUCTURE, STRUCTURE_CAPACITY);
-  if (m.type == MessageType.MAC0) {
-    writer.head(Major.ARRAY, 4);
-    writer.asciiString("MAC0");
-  } else if (m.type == MessageType.SIGN1) {
-    writer.head(Major.ARRAY, 4);
-    writer.asciiString("Signature1");
-  } else {
-    writer.head(Major.ARRAY, 3);
-    writer.asciiString("Encrypt0");
-  }
-  writer.byteString(m.protectedPtr, m.protectedLen);
-  writer.byteString(0, 0); // external_aad: none in network tokens
+/**
+ * Writes the structure the layer's MAC, signature or AAD covers into
+ * STRUCTURE: [context, protected, external_aad (empty in network tokens),
+ * payload (not for Encrypt0)]. Returns its length, -1 when it does not fit.
+ */
+function buildStructure(m: CoseMessage): i32 {
+  let opening = ENCRYPT0_OPENING, openingLen = 10;
+  if (m.type == MessageType.MAC0) { opening = MAC0_OPENING; openingLen = 6; }
+  else if (m.type == MessageType.SIGN1) { opening = SIGNATURE1_OPENING; openingLen = 12; }
+  const withPayload = m.type != MessageType.ENCRYPT0;
+  const size = openingLen + byteStringSize(m.protectedLen) + 1 + (withPayload ? byteStringSize(m.payloadLen) : 0);
+  if (size > STRUCTURE_CAPACITY) return -1;
+  memory.copy(STRUCTURE, opening, openingLen);
+  let at = writeByteString(STRUCTURE + <usize>openingLen, m.protectedPtr, m.protectedLen);
+  store<u8>(at++, 0x40); // external_aad: h''
+  if (withPayload) at = writeByteString(at, m.payloadPtr, m.payloadLen);
+  return <i32>(at - STRUCTURE);
 }
 
 export class LayerCheck {
@@ -59,11 +64,9 @@ function failed(code: i32, detail: Detail): bool {
 /** Runs the layer's MAC / signature / decryption with key handle `key`. */
 export function checkLayer(m: CoseMessage, key: i32, layer: i32): bool {
   check.code = Code.OK;
-  beginStructure(m);
-  if (m.type != MessageType.ENCRYPT0) writer.byteString(m.payloadPtr, m.payloadLen);
-  if (writer.overflow) return failed(Code.TOO_LARGE, Detail.COSE_STRUCTURE_EXCEEDS_ITS_BUFFER);
   const sPtr = STRUCTURE;
-  const sLen = writer.length;
+  const sLen = buildStructure(m);
+  if (sLen < 0) return failed(Code.TOO_LARGE, Detail.COSE_STRUCTURE_EXCEEDS_ITS_BUFFER);
 
   if (m.type == MessageType.MAC0) {
     const want = m.alg == ALG_HMAC_256_64 ? 8 : 32; // RFC 9053 §3.1: HMAC 256/64 truncates

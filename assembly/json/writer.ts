@@ -4,14 +4,19 @@
 import { writeIp, IP_TEXT_MAX } from "../util/ip";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
+import { TextKind, needsEscape4 } from "../util/bytes";
 
-const HEX = "0123456789abcdef";
+/** Hex digits as bytes: a load per digit, where String#charCodeAt is a call (costly in wasm3). */
+const HEX_DIGITS: usize = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
 /**
  * A 2 KiB token's bytes appear at most twice in a result (inspect: a kid
  * escaped as \u00XX, 6x, inside a protected header shown as hex, 2x): 8x plus
  * framing fits. A result that still overflows is replaced (token.ts finish()).
  */
 const CAPACITY: i32 = 24576;
+const TRUE_TEXT: usize = memory.data<u8>([0x74, 0x72, 0x75, 0x65]); // true
+const FALSE_TEXT: usize = memory.data<u8>([0x66, 0x61, 0x6c, 0x73, 0x65]); // false
+
 const BUFFER: usize = memory.data(CAPACITY);
 const DIGITS: usize = memory.data(20);
 
@@ -43,7 +48,8 @@ export class JsonWriter {
     store<u8>(this.pos++, <u8>b);
   }
 
-  private room(n: i32): bool {
+  // Inlined: every write asks, and a call is dear under an interpreter.
+  @inline private room(n: i32): bool {
     if (this.pos + <usize>n <= BUFFER + <usize>CAPACITY) return true;
     this.overflow = true;
     return false;
@@ -121,27 +127,56 @@ export class JsonWriter {
     this.first = false;
   }
 
-  /** `"name":` with the comma when needed; the names are packed (json-keys.json). */
+  /**
+   * `"name":` with the comma when needed; the names are packed (json-keys.json).
+   * One bounds check and direct stores: results are mostly keys, and every
+   * call is dear under an interpreter (docs/performance.md, "ntokd").
+   */
   key(k: JsonKey): void {
-    this.element();
     const at = JSON_KEY_OFFSETS + (<usize>k << 1);
     const start = <i32>load<u16>(at);
-    this.quotedRaw(JSON_KEY_TEXT + <usize>start, <i32>load<u16>(at, 2) - start);
-    this.byte(0x3a);
+    const len = <i32>load<u16>(at, 2) - start;
+    if (!this.room(len + 4)) return;
+    let p = this.pos;
+    if (!this.first) store<u8>(p++, 0x2c);
+    this.first = false;
+    store<u8>(p, 0x22);
+    memory.copy(p + 1, JSON_KEY_TEXT + <usize>start, len);
+    p += <usize>len + 1;
+    store<u16>(p, 0x3a22); // `":` (little-endian)
+    this.pos = p + 2;
   }
 
-  /** A JSON string from UTF-8 bytes already validated by the caller. */
-  stringBytes(ptr: usize, len: i32): void {
+  /**
+   * A JSON string from UTF-8 bytes already validated by the caller; `kind`
+   * (textKind()) when the caller knows it, else the bytes are scanned.
+   */
+  stringBytes(ptr: usize, len: i32, kind: TextKind = TextKind.UNKNOWN): void {
+    let i = 0;
+    if (kind == TextKind.UNKNOWN) {
+      // Most text needs no escaping: scan (four bytes a step), then copy it whole.
+      while (i + 4 <= len && !needsEscape4(load<u32>(ptr + i))) i += 4;
+      while (i < len) {
+        const c = <i32>load<u8>(ptr + i);
+        if (c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f) break;
+        i++;
+      }
+      kind = i == len ? TextKind.PLAIN : TextKind.ESCAPED;
+    }
+    if (kind == TextKind.PLAIN) {
+      this.quotedRaw(ptr, len);
+      return;
+    }
     this.byte(0x22);
-    for (let i = 0; i < len; i++) {
+    for (i = 0; i < len; i++) {
       const c = <i32>load<u8>(ptr + i);
       if (c == 0x22 || c == 0x5c) {
         this.byte(0x5c);
         this.byte(c);
       } else if (c < 0x20 || c == 0x7f) {
         this.ascii("\\u00");
-        this.byte(HEX.charCodeAt(c >> 4));
-        this.byte(HEX.charCodeAt(c & 15));
+        this.byte(load<u8>(HEX_DIGITS + <usize>(c >> 4)));
+        this.byte(load<u8>(HEX_DIGITS + <usize>(c & 15)));
       } else {
         this.byte(c);
       }
@@ -155,14 +190,19 @@ export class JsonWriter {
     this.stringBytes(changetype<usize>(utf8), utf8.byteLength);
   }
 
+  /** Bytes as a quoted hex string. */
   hex(ptr: usize, len: i32): void {
-    this.byte(0x22);
+    if (!this.room((len << 1) + 2)) return;
+    let p = this.pos;
+    store<u8>(p++, 0x22);
     for (let i = 0; i < len; i++) {
-      const b = <i32>load<u8>(ptr + i);
-      this.byte(HEX.charCodeAt(b >> 4));
-      this.byte(HEX.charCodeAt(b & 15));
+      const b = <usize>load<u8>(ptr + i);
+      store<u8>(p, load<u8>(HEX_DIGITS + (b >> 4)));
+      store<u8>(p, load<u8>(HEX_DIGITS + (b & 15)), 1);
+      p += 2;
     }
-    this.byte(0x22);
+    store<u8>(p, 0x22);
+    this.pos = p + 1;
   }
 
   /** An IP address as text, unquoted. */
@@ -184,12 +224,19 @@ export class JsonWriter {
   /** Decimal digits straight into the buffer: results are written without allocating. */
   uint(v: u64): void {
     if (!this.room(20)) return;
-    let n = 0;
+    if (v < 10) {
+      store<u8>(this.pos++, <u8>(0x30 + <u32>v));
+      return;
+    }
+    // Digits from the last, at the end of the scratch buffer, then one copy.
+    let p = DIGITS + 20;
     do {
-      store<u8>(DIGITS + n++, <u8>(0x30 + <u32>(v % 10)));
+      store<u8>(--p, <u8>(0x30 + <u32>(v % 10)));
       v /= 10;
     } while (v != 0);
-    while (n > 0) store<u8>(this.pos++, load<u8>(DIGITS + --n));
+    const n = DIGITS + 20 - p;
+    memory.copy(this.pos, p, n);
+    this.pos += n;
   }
 
   int(v: i64): void {
@@ -200,7 +247,8 @@ export class JsonWriter {
   }
 
   bool(v: bool): void {
-    this.ascii(v ? "true" : "false");
+    if (v) this.raw(TRUE_TEXT, 4);
+    else this.raw(FALSE_TEXT, 5);
   }
 
   /**

@@ -8,27 +8,76 @@ export function equalConstantTime(a: usize, b: usize, len: i32): bool {
   return diff == 0;
 }
 
-/** Strict UTF-8 validation (RFC 3629): no overlongs, no surrogates, <= U+10FFFF. */
-export function isValidUtf8(ptr: usize, len: i32): bool {
+/** What a text needs to become a JSON string: found while it is validated, so results copy plain text whole. */
+export const enum TextKind {
+  INVALID = -1,
+  /** Valid UTF-8 without `"`, `\\`, control characters or DEL: copied as it is. */
+  PLAIN = 0,
+  /** Valid UTF-8 with characters to escape. */
+  ESCAPED = 1,
+  /** Not looked at (the writer scans it). */
+  UNKNOWN = 2,
+}
+
+/**
+ * Does any of the four bytes in `w` need escaping in a JSON string (below
+ * 0x20, `"`, `\\`, DEL)? The word-at-a-time tests of "Bit Twiddling Hacks"
+ * (haszero, hasless), exact for "any byte".
+ */
+@inline export function needsEscape4(w: u32): bool {
+  const q = w ^ 0x22222222;
+  const b = w ^ 0x5c5c5c5c;
+  const d = w ^ 0x7f7f7f7f;
+  const any = ((w - 0x20202020) & ~w) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | ((d - 0x01010101) & ~d);
+  return (any & 0x80808080) != 0;
+}
+
+@inline function needsEscape(c: u32): bool {
+  return c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f;
+}
+
+/**
+ * Strict UTF-8 validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF)
+ * and, in the same pass, whether the text needs JSON escaping.
+ */
+export function textKind(ptr: usize, len: i32): TextKind {
+  let escaped = false;
   let i = 0;
   while (i < len) {
+    // Claims are mostly ASCII: four bytes per step while no high bit is set.
+    if (i + 4 <= len) {
+      const w = load<u32>(ptr + i);
+      if ((w & 0x80808080) == 0) {
+        if (needsEscape4(w)) escaped = true;
+        i += 4;
+        continue;
+      }
+    }
     const c = <u32>load<u8>(ptr + i);
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      if (needsEscape(c)) escaped = true;
+      i++;
+      continue;
+    }
     let need = 0;
     let min: u32 = 0;
     let cp: u32 = 0;
     if ((c & 0xe0) == 0xc0) { need = 1; min = 0x80; cp = c & 0x1f; }
     else if ((c & 0xf0) == 0xe0) { need = 2; min = 0x800; cp = c & 0x0f; }
     else if ((c & 0xf8) == 0xf0) { need = 3; min = 0x10000; cp = c & 0x07; }
-    else return false;
-    if (i + need >= len) return false; // continuation bytes run past the end
+    else return TextKind.INVALID;
+    if (i + need >= len) return TextKind.INVALID; // continuation bytes run past the end
     for (let k = 1; k <= need; k++) {
       const cc = <u32>load<u8>(ptr + i + k);
-      if ((cc & 0xc0) != 0x80) return false;
+      if ((cc & 0xc0) != 0x80) return TextKind.INVALID;
       cp = (cp << 6) | (cc & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return TextKind.INVALID;
     i += need + 1;
   }
-  return true;
+  return escaped ? TextKind.ESCAPED : TextKind.PLAIN;
+}
+
+export function isValidUtf8(ptr: usize, len: i32): bool {
+  return textKind(ptr, len) != TextKind.INVALID;
 }

@@ -1,9 +1,9 @@
 // IP address text, both ways: bip claims may carry an address as bytes or as
 // text, and results print it as text.
 
-const HEX_DIGITS = "0123456789abcdef";
+const HEX_DIGITS: usize = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
 
-function writeDecimalByte(v: i32, out: usize): i32 {
+@inline function writeDecimalByte(v: i32, out: usize): i32 {
   let n = 0;
   if (v >= 100) store<u8>(out + n++, <u8>(0x30 + v / 100));
   if (v >= 10) store<u8>(out + n++, <u8>(0x30 + (v / 10) % 10));
@@ -58,7 +58,7 @@ export function writeIp(ptr: usize, len: i32, out: usize): i32 {
       const d = (w >> shift) & 15;
       if (d == 0 && !started && shift > 0) continue;
       started = true;
-      store<u8>(out + n++, <u8>HEX_DIGITS.charCodeAt(d));
+      store<u8>(out + n++, load<u8>(HEX_DIGITS + <usize>d));
     }
     if (i < 7) store<u8>(out + n++, 0x3a);
   }
@@ -82,11 +82,11 @@ function hexValue(c: i32): i32 {
   return -1;
 }
 
-/** Parses IPv4 dotted decimal into out[0..4); false if not exactly that. */
-function parseIpv4(s: string, start: i32, end: i32, out: usize): bool {
+/** Parses IPv4 dotted decimal in bytes [start, end) of `s` into out[0..4); false if not exactly that. */
+function parseIpv4(s: usize, start: i32, end: i32, out: usize): bool {
   let part = 0, value = -1, digits = 0;
   for (let i = start; i <= end; i++) {
-    const c = i < end ? s.charCodeAt(i) : 0x2e;
+    const c = i < end ? <i32>load<u8>(s + i) : 0x2e;
     if (c == 0x2e) {
       if (value < 0 || part > 3) return false;
       store<u8>(out + part, <u8>value);
@@ -102,43 +102,50 @@ function parseIpv4(s: string, start: i32, end: i32, out: usize): bool {
   return part == 4;
 }
 
+/** Index of byte `c` in s[from, n), or -1. */
+function indexOfByte(s: usize, c: i32, from: i32, n: i32): i32 {
+  for (let i = from; i < n; i++) if (<i32>load<u8>(s + i) == c) return i;
+  return -1;
+}
+
+const WORDS: usize = memory.data(8 * 4);
+const IPV4_TAIL: usize = memory.data(4);
+
 /**
- * Parses IPv4 or IPv6 text into `out` (16 bytes of room); returns 4, 16, or
- * 0 when the text is not an address. Zone ids are not addresses here.
+ * Parses IPv4 or IPv6 text (the n bytes at s: a claim's UTF-8 as it is, no
+ * string made) into `out` (16 bytes of room); returns 4, 16, or 0 when the
+ * text is not an address. Zone ids are not addresses here.
  */
-export function parseIp(s: string, out: usize): i32 {
-  const n = s.length;
-  if (n == 0 || n > 45) return 0;
-  if (s.indexOf(":") < 0) return parseIpv4(s, 0, n, out) ? 4 : 0;
-  const words = new StaticArray<i32>(8);
+export function parseIp(s: usize, n: i32, out: usize): i32 {
+  if (n <= 0 || n > 45) return 0;
+  if (indexOfByte(s, 0x3a, 0, n) < 0) return parseIpv4(s, 0, n, out) ? 4 : 0;
   let count = 0, gap = -1, i = 0;
-  if (s.startsWith("::")) { gap = 0; i = 2; if (n == 2) { memory.fill(out, 0, 16); return 16; } }
-  else if (s.charCodeAt(0) == 0x3a) return 0;
+  if (n >= 2 && load<u16>(s) == 0x3a3a) { gap = 0; i = 2; if (n == 2) { memory.fill(out, 0, 16); return 16; } } // "::"
+  else if (load<u8>(s) == 0x3a) return 0;
   while (i < n) {
     // An embedded IPv4 tail (RFC 4291 §2.2 form 3).
-    const nextColon = s.indexOf(":", i);
+    const nextColon = indexOfByte(s, 0x3a, i, n);
     const segEnd = nextColon < 0 ? n : nextColon;
-    if (nextColon < 0 && s.indexOf(".", i) >= 0) {
+    if (nextColon < 0 && indexOfByte(s, 0x2e, i, n) >= 0) {
       if (count > 6) return 0;
-      const tmp = memory.data(4);
-      if (!parseIpv4(s, i, n, tmp)) return 0;
-      words[count++] = (<i32>load<u8>(tmp) << 8) | load<u8>(tmp + 1);
-      words[count++] = (<i32>load<u8>(tmp + 2) << 8) | load<u8>(tmp + 3);
+      if (!parseIpv4(s, i, n, IPV4_TAIL)) return 0;
+      store<i32>(WORDS + (<usize>(count++) << 2), (<i32>load<u8>(IPV4_TAIL) << 8) | load<u8>(IPV4_TAIL + 1));
+      store<i32>(WORDS + (<usize>(count++) << 2), (<i32>load<u8>(IPV4_TAIL + 2) << 8) | load<u8>(IPV4_TAIL + 3));
       i = n;
       break;
     }
     if (segEnd - i < 1 || segEnd - i > 4 || count >= 8) return 0;
     let w = 0;
     for (let k = i; k < segEnd; k++) {
-      const h = hexValue(s.charCodeAt(k));
+      const h = hexValue(<i32>load<u8>(s + k));
       if (h < 0) return 0;
       w = (w << 4) | h;
     }
-    words[count++] = w;
+    store<i32>(WORDS + (<usize>(count++) << 2), w);
     i = segEnd;
     if (i < n) {
       i++; // the colon
-      if (i < n && s.charCodeAt(i) == 0x3a) {
+      if (i < n && load<u8>(s + i) == 0x3a) {
         if (gap >= 0) return 0; // only one "::"
         gap = count;
         i++;
@@ -152,7 +159,7 @@ export function parseIp(s: string, out: usize): i32 {
   for (let k = 0; k < 8; k++) {
     let v = 0;
     if (gap >= 0 && k >= gap && k < gap + fill) v = 0;
-    else v = words[w++];
+    else v = load<i32>(WORDS + (<usize>(w++) << 2));
     store<u8>(out + (k << 1), <u8>(v >> 8));
     store<u8>(out + (k << 1) + 1, <u8>v);
   }

@@ -23,7 +23,8 @@ export class Prefix {
   parse(text: string): bool {
     const slash = text.indexOf("/");
     const ip = slash < 0 ? text : text.substring(0, slash);
-    const n = parseIp(ip, changetype<usize>(this.bytes));
+    const utf8 = String.UTF8.encode(ip);
+    const n = parseIp(changetype<usize>(utf8), utf8.byteLength, changetype<usize>(this.bytes));
     if (n == 0) return false;
     this.len = n;
     if (slash < 0) {

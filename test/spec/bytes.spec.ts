@@ -1,4 +1,4 @@
-import { isValidUtf8, equalConstantTime } from "../../assembly/util/bytes";
+import { isValidUtf8, equalConstantTime, textKind, TextKind } from "../../assembly/util/bytes";
 import { hex, toHex } from "./helpers";
 
 const VALID: string[] = [
@@ -75,6 +75,33 @@ describe("isValidUtf8", () => {
     expect<bool>(isValidUtf8(b.ptr, 2)).toBe(true);
     expect<bool>(isValidUtf8(b.ptr, 3)).toBe(false); // cuts the 2-byte character
     expect<bool>(isValidUtf8(b.ptr, 4)).toBe(true);
+  });
+});
+
+describe("textKind", () => {
+  it("says PLAIN for text JSON copies as it is, at every offset of the four-byte steps", () => {
+    const plain = hex("68747470733a2f2f61732e6578616d706c652e6e6574"); // https://as.example.net
+    for (let n = 0; n <= plain.len; n++) expect<i32>(textKind(plain.ptr, n)).toBe(TextKind.PLAIN, n.toString());
+    expect<i32>(textKind(hex("41 c2a9 e282ac f09f9880 5a 20 7e").ptr, 13)).toBe(TextKind.PLAIN);
+  });
+
+  it("says ESCAPED for a quote, backslash, control character or DEL anywhere", () => {
+    const specials: u8[] = [0x22, 0x5c, 0x00, 0x1f, 0x0a, 0x7f];
+    const buf = new StaticArray<u8>(9);
+    for (let k = 0; k < specials.length; k++) {
+      for (let at = 0; at < 9; at++) {
+        for (let i = 0; i < 9; i++) buf[i] = 0x61;
+        buf[at] = specials[k];
+        expect<i32>(textKind(changetype<usize>(buf), 9)).toBe(TextKind.ESCAPED, specials[k].toString() + " at " + at.toString());
+      }
+    }
+    expect<i32>(textKind(hex("c2a9 22").ptr, 3)).toBe(TextKind.ESCAPED); // after a 2-byte character
+    expect<i32>(textKind(hex("20 21 23 5b 5d 7e").ptr, 6)).toBe(TextKind.PLAIN); // neighbours of the specials
+  });
+
+  it("says INVALID for invalid UTF-8 even after characters to escape", () => {
+    expect<i32>(textKind(hex("22 22 22 22 ff").ptr, 5)).toBe(TextKind.INVALID);
+    expect<i32>(textKind(hex("61 61 61 61 eda080").ptr, 7)).toBe(TextKind.INVALID); // a surrogate
   });
 });
 

@@ -1,4 +1,4 @@
-import { formatIp, parseIp } from "../../assembly/util/ip";
+import { formatIp, parseIp as parseIpBytes } from "../../assembly/util/ip";
 import { hex, toHex } from "./helpers";
 
 // [address bytes (hex), RFC 5952 text]
@@ -117,6 +117,12 @@ describe("formatIp", () => {
   });
 });
 
+/** parseIp reads UTF-8 bytes (a claim as it is); the cases are strings. */
+function parseIp(text: string, out: usize): i32 {
+  const utf8 = String.UTF8.encode(text);
+  return parseIpBytes(changetype<usize>(utf8), utf8.byteLength, out);
+}
+
 describe("parseIp", () => {
   it("parses addresses that format back to their canonical text", () => {
     const out = new StaticArray<u8>(16);
@@ -151,6 +157,14 @@ describe("parseIp", () => {
     for (let i = 0; i < REJECTED.length; i++) {
       expect<i32>(parseIp(REJECTED[i], changetype<usize>(out))).toBe(0, REJECTED[i]);
     }
+  });
+
+  it("rejects bytes that are not ASCII (invalid UTF-8 included) and an empty text", () => {
+    const out = new StaticArray<u8>(16);
+    expect<i32>(parseIp("192.0.2.٣", changetype<usize>(out))).toBe(0); // ARABIC-INDIC DIGIT THREE
+    const bad = memory.data<u8>([0x31, 0x2e, 0x32, 0x2e, 0x33, 0x2e, 0xff]);
+    expect<i32>(parseIpBytes(bad, 7, changetype<usize>(out))).toBe(0);
+    expect<i32>(parseIpBytes(bad, 0, changetype<usize>(out))).toBe(0);
   });
 
   it("rejects text longer than 45 characters", () => {
