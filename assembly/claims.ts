@@ -96,17 +96,23 @@ export class Claims {
     if (n < 0) return false;
     keys.clear();
     for (let i = 0; i < n; i++) {
-      if (!r.head()) return false;
-      if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CLAIM_KEY_IS_NEITHER_INTEGER_NOR_TEXT);
-      if (!keys.add(r)) return false;
       let bit: u32 = 0;
-      if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);
-      else if (r.major == Major.TEXT) bit = this.textClaim(r.ptr, r.len);
+      const small = r.smallUint();
+      if (small >= 0) {
+        if (small >= 1 && small <= 7) bit = <u32>1 << <u32>(small - 1);
+      } else {
+        if (!r.head()) return false;
+        if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CLAIM_KEY_IS_NEITHER_INTEGER_NOR_TEXT);
+        if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);
+        else if (r.major == Major.TEXT) bit = this.textClaim(r.ptr, r.len);
+      }
       if (bit == 0) {
-        // RFC 8392 §3: claims not understood are ignored.
-        if (!r.skip(1)) return false;
+        // RFC 8392 §3: claims not understood are ignored, but a repeated key is refused all the same.
+        if (!keys.add(r) || !r.skip(1)) return false;
         continue;
       }
+      // A known claim has a key of its own: seen twice, its bit is already set.
+      if (this.present & bit) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
       if (!this.decodeValue(r, bit)) return false;
       this.present |= bit;
     }

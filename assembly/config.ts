@@ -36,8 +36,10 @@ export class KeySet {
   constructor(public name: string) {}
 
   findByKid(ptr: usize, len: i32): Key | null {
-    for (let i = 0; i < this.keys.length; i++) {
-      const k = unchecked(this.keys[i]);
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      // The element read straight from the backing store: Array's unchecked get stays a call.
+      const k = changetype<Key>(load<usize>(keys.dataStart + (<usize>i << alignof<usize>())));
       if (k.kid.byteLength == len && memory.compare(changetype<usize>(k.kid), ptr, len) == 0) return k;
     }
     return null;

@@ -70,7 +70,7 @@ function failFromReader(): i32 {
 /** One COSE layer and whatever it contains (claims, or a nested message). */
 function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32 {
   if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, Detail.COSE_MESSAGES_NESTED_TOO_DEEPLY);
-  const m = messages[layer];
+  const m = unchecked(messages[layer]);
   reader.reset(ptr, len);
   // RFC 8392 §7.2: a nested CWT is tagged, so only the outermost may rely on `expect`.
   if (!m.parse(reader, layer == 0 ? ks.expect : MessageType.NONE)) return failFromReader();
@@ -78,8 +78,9 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
   if (!reader.atEnd()) return fail(Code.MALFORMED, Detail.BYTES_AFTER_THE_COSE_MESSAGE);
   if (!m.critUnderstood()) return fail(Code.UNKNOWN_CRITICAL, Detail.CRIT_NAMES_A_HEADER_PARAMETER_NTOK_DOES_NOT_PROC);
   if (!m.hasAlg) return fail(Code.MALFORMED, Detail.NO_ALG_IN_THE_PROTECTED_HEADER);
-  if (m.algUnknown || messageTypeOf(m.alg) == MessageType.NONE) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_IS_NOT_SUPPORTED);
-  if (messageTypeOf(m.alg) != m.type) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_DOES_NOT_BELONG_TO_THIS_COSE_MESSAGE_TYPE);
+  const algType = m.algUnknown ? MessageType.NONE : messageTypeOf(m.alg);
+  if (algType == MessageType.NONE) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_IS_NOT_SUPPORTED);
+  if (algType != m.type) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_DOES_NOT_BELONG_TO_THIS_COSE_MESSAGE_TYPE);
 
   const key = m.kidLen >= 0 ? ks.findByKid(m.kidPtr, m.kidLen) : ks.onlyKeyFor(m.alg);
   if (key == null) {
@@ -242,7 +243,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
   }
   if (run.layers > 0) {
     // The innermost layer is the one that authenticated the claims.
-    const m = messages[run.layers - 1];
+    const m = unchecked(messages[run.layers - 1]);
     writeKid(w, m, run.key);
     if (m.hasAlg && !m.algUnknown) {
       w.key(JsonKey.ALG);

@@ -49,8 +49,6 @@ export class CborReader {
   /** Content of a byte or text string read last. */
   ptr: usize = 0;
   len: i32 = 0;
-  /** Value of a float read last (major 7, info 25..27). */
-  float: f64 = 0;
 
   reset(ptr: usize, len: i32): void {
     this.pos = ptr;
@@ -129,16 +127,42 @@ export class CborReader {
       }
     } else if (major == Major.SIMPLE) {
       if (info == 24 && arg < 32) return this.fail(Code.MALFORMED, Detail.INVALID_CBOR_SIMPLE_VALUE); // §3.3
-      if (info == 25) this.float = halfToF64(<u32>arg);
-      else if (info == 26) this.float = <f64>reinterpret<f32>(<u32>arg);
-      else if (info == 27) this.float = reinterpret<f64>(arg);
     }
     this.pos = pos;
     return true;
   }
 
+  /**
+   * The usual map key, an unsigned integer below 24 in one byte, read without
+   * a call to head(): returns it with major/info/arg set as head() sets them,
+   * or -1 having read nothing (the caller then reads the key with head()).
+   */
+  @inline smallUint(): i32 {
+    const pos = this.pos;
+    if (pos >= this.end || this.error != Code.OK || this.items >= MAX_ITEMS) return -1;
+    const b = <i32>load<u8>(pos);
+    if (b >= 24) return -1;
+    this.pos = pos + 1;
+    this.items++;
+    this.major = Major.UINT;
+    this.info = b;
+    this.arg = <u64>b;
+    return b;
+  }
+
   isFloat(): bool {
     return this.major == Major.SIMPLE && this.info >= 25 && this.info <= 27;
+  }
+
+  /**
+   * Value of the float read last (isFloat()), decoded when asked: kept out of
+   * head(), which every item goes through and floats almost never.
+   */
+  get float(): f64 {
+    const arg = this.arg;
+    if (this.info == 25) return halfToF64(<u32>arg);
+    if (this.info == 26) return <f64>reinterpret<f32>(<u32>arg);
+    return reinterpret<f64>(arg);
   }
 
   /** Reads an array head and returns its count, or -1. */

@@ -102,12 +102,12 @@ export class JsonWriter {
   }
 
   open(): void {
-    this.byte(0x7b);
+    if (this.room(1)) store<u8>(this.pos++, 0x7b);
     this.first = true;
   }
 
   close(): void {
-    this.byte(0x7d);
+    if (this.room(1)) store<u8>(this.pos++, 0x7d);
     this.first = false;
   }
 
