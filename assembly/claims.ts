@@ -6,7 +6,8 @@ import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
 import { Code } from "./result";
 import { Detail } from "./detail-text";
 import { isValidUtf8 } from "./util/bytes";
-import { parseIp } from "./util/ip";
+import { IP_TEXT_MAX } from "./util/ip";
+import { Prefix } from "./util/prefix";
 import { JsonWriter } from "./json/writer";
 import { JsonKey } from "./json-key-text";
 
@@ -35,6 +36,9 @@ export function claimBit(name: string): u32 {
 export function claimName(bit: u32): string {
   return NAMES[ctz(bit)];
 }
+
+/** A bip given as text (JWT claims have no byte strings). */
+const BIP_TEXT = new Prefix();
 
 /** Most audiences an aud array may list (RFC 7519 allows an array). */
 const MAX_AUDIENCES: i32 = 16;
@@ -106,8 +110,7 @@ export class Claims {
         if (!r.skip(1)) return false;
         continue;
       }
-      if (!this.decodeValue(r, bit)) return false;
-      this.present |= bit;
+      if (!this.decodeClaim(r, bit)) return false;
     }
     return true;
   }
@@ -153,7 +156,9 @@ export class Claims {
     return true;
   }
 
-  private decodeValue(r: CborReader, bit: u32): bool {
+  /** The value of claim `bit` at the reader's head (a CWT's, or a JWT's rewritten as CBOR). */
+  decodeClaim(r: CborReader, bit: u32): bool {
+    this.present |= bit;
     switch (bit) {
       case Claim.ISS:
         if (!this.text(r, bit)) return false;
@@ -204,7 +209,7 @@ export class Claims {
     return false;
   }
 
-  /** bip: bstr of 4 or 16 bytes, IP text, or [bstr, prefix length]. */
+  /** bip: bstr of 4 or 16 bytes, IP text (with "/prefix length" or not), or [bstr, prefix length]. */
   private decodeBip(r: CborReader): bool {
     const bit = Claim.BIP;
     if (!r.head()) return false;
@@ -216,10 +221,13 @@ export class Claims {
       return true;
     }
     if (r.major == Major.TEXT) {
-      if (r.len > 45 || !isValidUtf8(r.ptr, r.len)) return this.bad(r, bit);
-      const n = parseIp(String.UTF8.decodeUnsafe(r.ptr, r.len), this.bipBytes);
-      if (n == 0) return this.bad(r, bit);
-      this.bipLen = n;
+      if (r.len > IP_TEXT_MAX + 4 || !isValidUtf8(r.ptr, r.len)) return this.bad(r, bit);
+      const text = String.UTF8.decodeUnsafe(r.ptr, r.len);
+      const p = BIP_TEXT;
+      if (!p.parse(text)) return this.bad(r, bit);
+      memory.copy(this.bipBytes, changetype<usize>(p.bytes), p.len);
+      this.bipLen = p.len;
+      if (text.includes("/")) this.bipPrefix = p.bits;
       return true;
     }
     if (r.major == Major.ARRAY && r.arg == 2) {

@@ -17,6 +17,9 @@
 // - assembly/json-key-text.ts from assembly/json-keys.json: the `JsonKey`
 //   enum (a name's id is the name in capitals) and the member names of the
 //   JSON the core writes.
+// - assembly/jose-name-text.ts from assembly/jose-names.json: the `JoseName`
+//   enum and the JOSE algorithm names (RFC 7518) the core reads in JOSE
+//   headers and JWK `alg` members and writes in results.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const url = (p) => new URL(`../assembly/${p}`, import.meta.url);
@@ -81,3 +84,4 @@ textEnum('details.json', 'detail-text.ts', 'Detail', 'DETAIL');
 textEnum('packet-details.json', 'packet-detail-text.ts', 'PacketDetail', 'PACKET_DETAIL', { lazy: true });
 textEnum('config-messages.json', 'config-message-text.ts', 'Msg', 'MSG', { escaped: true });
 textEnum('json-keys.json', 'json-key-text.ts', 'JsonKey', 'JSON_KEY');
+textEnum('jose-names.json', 'jose-name-text.ts', 'JoseName', 'JOSE_NAME');

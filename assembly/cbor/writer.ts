@@ -1,5 +1,6 @@
 // Just enough CBOR encoding to build the COSE to-be-MACed / to-be-signed /
-// AAD structures (RFC 9052 §4.4, §5.3, §6.3) in a fixed buffer. Heads are
+// AAD structures (RFC 9052 §4.4, §5.3, §6.3) and JOSE claims as a CWT
+// claims map (jose/claims.ts) in a fixed buffer. Heads are
 // written in the shortest form, as deterministic encoding requires.
 
 import { Major } from "./reader";
@@ -64,4 +65,30 @@ export class CborWriter {
     }
     for (let i = 0; i < s.length; i++) store<u8>(this.pos++, <u8>s.charCodeAt(i));
   }
+
+  /** A text string from an AS string, as UTF-8 (JOSE claims rewritten as CBOR). */
+  textString(s: string): void {
+    const n = String.UTF8.byteLength(s);
+    this.head(Major.TEXT, <u64>n);
+    if (this.pos + <usize>n > this.end) {
+      this.overflow = true;
+      return;
+    }
+    // Every argument given: a call that leaves some out brings a varargs trampoline into the module.
+    this.pos += String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.pos, false, String.UTF8.ErrorMode.WTF8);
+  }
+
+  /** A float64 (RFC 8949 §3.3), never shortened. */
+  float64(v: f64): void {
+    if (this.pos + 9 > this.end) {
+      this.overflow = true;
+      return;
+    }
+    store<u8>(this.pos, 0xfb);
+    store<u64>(this.pos + 1, bswap<u64>(reinterpret<u64>(v)));
+    this.pos += 9;
+  }
 }
+
+/** The token pipeline's one writer (COSE structures, JOSE claims): never two at once. */
+export const writer = new CborWriter();

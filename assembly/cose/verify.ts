@@ -2,7 +2,7 @@
 // that was MACed, signed or used as AAD (over the received protected bytes,
 // external_aad empty) and the host runs the primitive on it.
 
-import { CborWriter } from "../cbor/writer";
+import { writer } from "../cbor/writer";
 import { Major } from "../cbor/reader";
 import { Code } from "../result";
 import { Detail } from "../detail-text";
@@ -20,8 +20,6 @@ const MAC: usize = memory.data(32);
 export const MAX_LAYERS: i32 = 3;
 export const PLAINTEXT_CAPACITY: i32 = 2048;
 const PLAINTEXT: usize = memory.data(PLAINTEXT_CAPACITY * MAX_LAYERS);
-
-const writer = new CborWriter();
 
 /** Context strings, RFC 9052 §4.4, §5.3, §6.3. */
 function beginStructure(m: CoseMessage): void {
