@@ -6,7 +6,7 @@ import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
 import { Code } from "./result";
 import { Detail } from "./detail-text";
 import { TextKind, textKind } from "./util/bytes";
-import { parseIp } from "./util/ip";
+import { Prefix } from "./util/prefix";
 import { JsonWriter } from "./json/writer";
 import { JsonKey } from "./json-key-text";
 
@@ -35,6 +35,9 @@ export function claimBit(name: string): u32 {
 export function claimName(bit: u32): string {
   return NAMES[ctz(bit)];
 }
+
+/** A bip given as text (JWT claims have no byte strings). */
+const BIP_TEXT = new Prefix();
 
 /** Most audiences an aud array may list (RFC 7519 allows an array). */
 const MAX_AUDIENCES: i32 = 16;
@@ -113,8 +116,7 @@ export class Claims {
       }
       // A known claim has a key of its own: seen twice, its bit is already set.
       if (this.present & bit) return r.fail(Code.MALFORMED, Detail.DUPLICATE_MAP_KEY);
-      if (!this.decodeValue(r, bit)) return false;
-      this.present |= bit;
+      if (!this.decodeClaim(r, bit)) return false;
     }
     return true;
   }
@@ -169,7 +171,9 @@ export class Claims {
     return true;
   }
 
-  private decodeValue(r: CborReader, bit: u32): bool {
+  /** The value of claim `bit` at the reader's head (a CWT's, or a JWT's rewritten as CBOR). */
+  decodeClaim(r: CborReader, bit: u32): bool {
+    this.present |= bit;
     switch (bit) {
       case Claim.ISS:
         if (!this.text(r, bit)) return false;
@@ -220,7 +224,7 @@ export class Claims {
     return false;
   }
 
-  /** bip: bstr of 4 or 16 bytes, IP text, or [bstr, prefix length]. */
+  /** bip: bstr of 4 or 16 bytes, IP text (with "/prefix length" or not), or [bstr, prefix length]. */
   private decodeBip(r: CborReader): bool {
     const bit = Claim.BIP;
     if (!r.head()) return false;
@@ -232,10 +236,12 @@ export class Claims {
       return true;
     }
     if (r.major == Major.TEXT) {
-      // parseIp takes ASCII only: other bytes (invalid UTF-8 included) are no address.
-      const n = parseIp(r.ptr, r.len, this.bipBytes);
-      if (n == 0) return this.bad(r, bit);
-      this.bipLen = n;
+      // Prefix takes ASCII only: other bytes (invalid UTF-8 included) are no address.
+      const p = BIP_TEXT;
+      if (!p.parseBytes(r.ptr, r.len)) return this.bad(r, bit);
+      memory.copy(this.bipBytes, changetype<usize>(p.bytes), p.len);
+      this.bipLen = p.len;
+      if (p.hasLength) this.bipPrefix = p.bits;
       return true;
     }
     if (r.major == Major.ARRAY && r.arg == 2) {

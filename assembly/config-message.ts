@@ -5,20 +5,22 @@
 
 import { Msg, MSG_TEXT, MSG_OFFSETS } from "./config-message-text";
 import { decimal } from "./util/encoding";
+import { expand, SCRATCH } from "./util/words";
 
 /** Msg m's text with "@" replaced by `where` (a field's path) and "%" by `arg`. */
 export function message(m: Msg, where: string = "", arg: string = ""): string {
   const at = MSG_OFFSETS + (<usize>m << 1);
-  const end = <usize>load<u16>(at, 2);
-  let run = <usize>load<u16>(at);
+  const start = <usize>load<u16>(at);
+  const end = <usize>expand(MSG_TEXT + start, <i32>(<usize>load<u16>(at, 2) - start), SCRATCH);
+  let run: usize = 0;
   let s = "";
-  for (let i = run; i < end; i++) {
-    const c = load<u8>(MSG_TEXT + i);
+  for (let i: usize = 0; i < end; i++) {
+    const c = load<u8>(SCRATCH + i);
     if (c != 0x40 && c != 0x25) continue;
-    s += String.UTF8.decodeUnsafe(MSG_TEXT + run, i - run) + (c == 0x40 ? where : arg);
+    s += String.UTF8.decodeUnsafe(SCRATCH + run, i - run) + (c == 0x40 ? where : arg);
     run = i + 1;
   }
-  return s + String.UTF8.decodeUnsafe(MSG_TEXT + run, end - run);
+  return s + String.UTF8.decodeUnsafe(SCRATCH + run, end - run);
 }
 
 /** The path of member `name` of the object at `where`. */

@@ -4,7 +4,11 @@
 
 import { JsonReader, JsonType, JsonValue } from "./json/reader";
 import { decimal, decodeBase64url, hexToBytes } from "./util/encoding";
-import { algFromName, messageTypeOf, MessageType, ALG_ES256, ALG_EDDSA, ALG_A128GCM, ALG_AES_CCM_16_64_128 } from "./cose/alg";
+import {
+  algFromName, messageTypeOf, MessageType, ALG_ES256, ALG_EDDSA, ALG_A128GCM, ALG_AES_CCM_16_64_128, ALG_A256GCM,
+  ALG_A128CBC_HS256, ALG_A256CBC_HS512, ALG_HMAC_256_256, ALG_HMAC_512_512, ALG_A128CBC, ALG_A256CBC,
+} from "./cose/alg";
+import { joseName, keyAlgOf } from "./jose/names";
 import { claimBit } from "./claims";
 import { keyImport, keyFree } from "./host";
 import { GatewayConfig, GatewayConfigParser } from "./policy/gateway-config";
@@ -22,6 +26,8 @@ export const DESCRIPTOR_CWT: u32 = 0x2;
 export const enum Format { CWT = 1, JOSE = 2 }
 
 export class Key {
+  /** The MAC half of a JOSE AES-CBC-HMAC key (`handle` is its AES half); 0 otherwise. */
+  mac: i32 = 0;
   constructor(public kid: ArrayBuffer, public alg: i32, public handle: i32) {}
 }
 
@@ -58,6 +64,8 @@ export class KeySet {
 }
 
 export class Descriptor {
+  /** The service (index into the configuration's services) of a token that names none; 0: none. */
+  service: i32 = 0;
   constructor(public id: u32, public format: Format, public keyset: KeySet) {}
 }
 
@@ -99,7 +107,10 @@ export class Config {
   freeKeys(): void {
     for (let i = 0; i < this.keysets.length; i++) {
       const ks = this.keysets[i].keys;
-      for (let j = 0; j < ks.length; j++) keyFree(ks[j].handle);
+      for (let j = 0; j < ks.length; j++) {
+        if (ks[j].handle > 0) keyFree(ks[j].handle);
+        if (ks[j].mac > 0) keyFree(ks[j].mac);
+      }
     }
   }
 }
@@ -255,7 +266,7 @@ export class ConfigParser {
 
   private parseDescriptor(v: JsonValue, where: string): bool {
     if (v.type != JsonType.OBJECT) return this.bad(Msg.MUST_BE_AN_OBJECT, where);
-    if (!this.onlyMembers(v, ["id", "format", "keyset", "comment"], where)) return false;
+    if (!this.onlyMembers(v, ["id", "format", "keyset", "service", "comment"], where)) return false;
     const id = v.get("id");
     if (id == null || id.type != JsonType.NUMBER || !id.isInteger || id.num < 0 || id.num > 0x0fffffff) {
       return this.bad(Msg.DESCRIPTOR_ID_RANGE, where);
@@ -273,7 +284,15 @@ export class ConfigParser {
     const ksName = name != null ? name.str : "default";
     const ks = this.config.keyset(ksName);
     if (ks == null) return this.bad(Msg.KEYSET_IS_NOT_DEFINED, where, ksName);
-    this.config.descriptors.push(new Descriptor(<u32>id.num, f, ks));
+    const d = new Descriptor(<u32>id.num, f, ks);
+    // Per-service descriptors (the first deployment's 0x10001, 0xB00F) carry the service.
+    const service = v.get("service");
+    if (service != null) {
+      if (service.type != JsonType.STRING) return this.bad(Msg.MUST_BE_A_STRING, member(where, "service"));
+      d.service = this.config.gateway.serviceIndexByName(service.str);
+      if (d.service == 0) return this.bad(Msg.DESCRIPTOR_SERVICE_IS_NOT_DEFINED, where, service.str);
+    }
+    this.config.descriptors.push(d);
     return true;
   }
 
@@ -319,10 +338,15 @@ export class ConfigParser {
     if (ks.findByKid(changetype<usize>(kidBytes), kidBytes.byteLength) != null) return this.bad(Msg.JWK_KID_APPEARS_TWICE, where, kid);
     const algValue = v.get("alg");
     let alg = 0;
-    if (algValue != null && algValue.type == JsonType.STRING) alg = algFromName(algValue.str);
+    if (algValue != null && algValue.type == JsonType.STRING) {
+      alg = algFromName(algValue.str);
+      if (alg == 0) alg = keyAlgOf(joseName(algValue.str));
+    }
     else if (algValue != null && algValue.type == JsonType.NUMBER && algValue.isInteger) alg = <i32>algValue.num;
     if (algValue == null) return this.bad(Msg.JWK_NEEDS_AN_ALG, where);
-    if (messageTypeOf(alg) == MessageType.NONE) return this.bad(Msg.JWK_ALG_IS_NOT_SUPPORTED, where);
+    // JOSE-only algorithms: no COSE message type, one key length each.
+    const joseSize = alg == ALG_A256CBC_HS512 ? 64 : alg == ALG_A256GCM || alg == ALG_A128CBC_HS256 ? 32 : 0;
+    if (joseSize == 0 && messageTypeOf(alg) == MessageType.NONE) return this.bad(Msg.JWK_ALG_IS_NOT_SUPPORTED, where);
     const kty = stringMember(v, "kty");
     let raw: Uint8Array | null = null;
     if (kty == "oct") {
@@ -331,6 +355,7 @@ export class ConfigParser {
       if (raw == null) return this.bad(Msg.JWK_K_MUST_BE_BASE64URL, where);
       const aes = alg == ALG_AES_CCM_16_64_128 || alg == ALG_A128GCM;
       if (aes && raw.length != 16) return this.bad(Msg.JWK_AES_128_KEYS_ARE_16_BYTES, where);
+      if (joseSize != 0 && raw.length != joseSize) return this.bad(Msg.JWK_K_MUST_BE_N_BYTES, where, decimal(joseSize));
       if (!aes && raw.length < 16) return this.bad(Msg.JWK_HMAC_KEYS_AT_LEAST_16_BYTES, where);
     } else if (kty == "OKP") {
       if (alg != ALG_EDDSA || stringMember(v, "crv") != "Ed25519") return this.bad(Msg.JWK_OKP_KEYS_ED25519_EDDSA, where);
@@ -348,10 +373,16 @@ export class ConfigParser {
     } else {
       return this.bad(Msg.JWK_KTY, where);
     }
-    const handle = keyImport(alg, raw.dataStart, raw.length);
-    if (handle <= 0) return this.bad(Msg.JWK_THE_HOST_REFUSED_THE_KEY, where);
-    ks.keys.push(new Key(kidBytes, alg, handle));
-    return true;
+    // RFC 7518 §5.2.2.1: an AES-CBC-HMAC key is MAC_KEY, then ENC_KEY, of
+    // half its length each. The host gets them as two keys: it never splits one.
+    const cbc = alg == ALG_A128CBC_HS256 || alg == ALG_A256CBC_HS512;
+    const hs256 = alg == ALG_A128CBC_HS256;
+    const half = cbc ? raw.length >> 1 : 0;
+    const key = new Key(kidBytes, alg, keyImport(cbc ? (hs256 ? ALG_A128CBC : ALG_A256CBC) : alg, raw.dataStart + half, raw.length - half));
+    if (cbc) key.mac = keyImport(hs256 ? ALG_HMAC_256_256 : ALG_HMAC_512_512, raw.dataStart, half);
+    // Kept even when refused: a failed configuration frees every handle it got (freeKeys).
+    ks.keys.push(key);
+    return key.handle > 0 && key.mac >= 0 ? true : this.bad(Msg.JWK_THE_HOST_REFUSED_THE_KEY, where);
   }
 }
 

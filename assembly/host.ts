@@ -14,6 +14,9 @@ export declare function sha256(ptr: usize, len: i32, out: usize): void;
 @external("env", "hmac_sha256")
 export declare function hmacSha256(key: i32, ptr: usize, len: i32, out: usize): i32;
 
+@external("env", "hmac_sha512")
+export declare function hmacSha512(key: i32, ptr: usize, len: i32, out: usize): i32;
+
 @external("env", "ed25519_verify")
 export declare function ed25519Verify(key: i32, msg: usize, msgLen: i32, sig: usize, sigLen: i32): i32;
 
@@ -31,3 +34,7 @@ export declare function aesGcmDecrypt(
   key: i32, nonce: usize, nonceLen: i32, aad: usize, aadLen: i32,
   ct: usize, ctLen: i32, out: usize,
 ): i32;
+
+/** Raw AES-CBC decryption (no padding removed: the core checks it); 16-byte IV. */
+@external("env", "aes_cbc_decrypt")
+export declare function aesCbcDecrypt(key: i32, iv: usize, ct: usize, ctLen: i32, out: usize): i32;

@@ -11,6 +11,7 @@ import { TokenCache } from "./flow/token-cache";
 import { Msg } from "./config-message-text";
 import { message } from "./config-message";
 import { JsonKey } from "./json-key-text";
+import { json } from "./jose/compact";
 
 const INPUT_CAPACITY: i32 = 65536;
 const INPUT: usize = memory.data(INPUT_CAPACITY);
@@ -23,10 +24,17 @@ const INPUT: usize = memory.data(INPUT_CAPACITY);
 // text, revocation keys — then cannot pile up).
 const COLLECT_EVERY: i32 = 64;
 let callsSinceCollect: i32 = 0;
+/**
+ * JOSE headers and claims are read as JSON trees (~250 bytes per value, up
+ * to 256 values per parse): after this many values the collector runs
+ * whatever the call count, so that garbage stays within a few pages.
+ */
+const COLLECT_JSON_VALUES: i32 = 256;
 
 function collectSometimes(): void {
-  if (++callsSinceCollect >= COLLECT_EVERY) {
+  if (++callsSinceCollect >= COLLECT_EVERY || json.values >= COLLECT_JSON_VALUES) {
     callsSinceCollect = 0;
+    json.values = 0;
     __collect();
   }
 }
@@ -121,7 +129,7 @@ export function result_name(code: i32): i32 {
 /** The meaning of a result code, for hosts that print it. */
 export function result_message(code: i32): i32 {
   out.reset();
-  out.raw(codeTextPtr(code, true), codeTextLength(code, true));
+  out.message(codeTextPtr(code, true), codeTextLength(code, true));
   return out.length;
 }
 
@@ -181,8 +189,9 @@ export function process(len: i32, link: i32, direction: i32, now: f64): i32 {
   store<u32>(VERDICT + V_FLAGS, v.flags);
   store<i32>(VERDICT + V_LENGTH, v.length);
   // Only token checks leave garbage (number text, revocation keys): the fast path allocates nothing.
-  if ((v.flags & VERDICT_VERIFIED) != 0 && ++verificationsSinceCollect >= COLLECT_EVERY) {
+  if ((v.flags & VERDICT_VERIFIED) != 0 && (++verificationsSinceCollect >= COLLECT_EVERY || json.values >= COLLECT_JSON_VALUES)) {
     verificationsSinceCollect = 0;
+    json.values = 0;
     __collect();
   }
   return v.code;

@@ -1,5 +1,5 @@
 // The token pipeline: header -> descriptor (format + key set) -> payload
-// layers (COSE; JOSE slots in beside it per descriptor) -> claims -> policy.
+// layers (COSE, or JOSE compact per descriptor) -> claims -> policy.
 // Everything it decodes stays a view into the input or a static buffer.
 
 import { CborReader, DuplicateKeys, Major } from "./cbor/reader";
@@ -15,7 +15,11 @@ import { validateClaims, verdict } from "./validate";
 import { out, JsonWriter } from "./json/writer";
 import { TextKind, textKind } from "./util/bytes";
 import { sha256 } from "./host";
-import { JsonKey } from "./json-key-text";
+import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "./json-key-text";
+import { JoseName, JOSE_NAME_TEXT, JOSE_NAME_OFFSETS } from "./jose-name-text";
+import { jose, HEADER, KID } from "./jose/compact";
+import { openJose } from "./jose/verify";
+import { decodeJsonClaims } from "./jose/claims";
 
 const DIGEST: usize = memory.data(32);
 
@@ -45,6 +49,10 @@ class Run {
   authentic: bool = false;
   /** The key set of the token's descriptor (binding rules). */
   keyset: KeySet | null = null;
+  /** The descriptor's service for a token that names none (0: none). */
+  service: i32 = 0;
+  /** The payload is JOSE (`jose` holds its one layer), not COSE. */
+  jose: bool = false;
 }
 
 const run = new Run();
@@ -67,6 +75,25 @@ function failFromReader(): i32 {
   return fail(reader.error, reader.detail, reader.detailArg);
 }
 
+/**
+ * The key of a layer into run.key: the one with the layer's kid, or for a
+ * kid-less layer the key set's only key for its alg. OK or the failure; in
+ * inspect a missing key is no failure (a MACed or signed payload is readable
+ * without it), but an `encrypted` layer then stays opaque.
+ */
+function layerKey(ks: KeySet, kidPtr: usize, kidLen: i32, alg: i32, mode: Mode, encrypted: bool): i32 {
+  const key = kidLen >= 0 ? ks.findByKid(kidPtr, kidLen) : ks.onlyKeyFor(alg);
+  run.key = key;
+  if (key == null) {
+    if (mode == Mode.VERIFY) return fail(Code.UNKNOWN_KID, kidLen >= 0 ? Detail.NO_KEY_WITH_THIS_KID : Detail.NO_KID_AND_NO_SINGLE_KEY_FOR_THE_ALG);
+    run.opaque = encrypted;
+  } else if (key.alg != alg) {
+    // A key is bound to one algorithm: a token naming another is not tried with it.
+    return fail(Code.ALG_MISMATCH, Detail.TOKEN_ALG_DIFFERS_FROM_THE_KEY_S_ALG);
+  }
+  return Code.OK;
+}
+
 /** One COSE layer and whatever it contains (claims, or a nested message). */
 function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32 {
   if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, Detail.COSE_MESSAGES_NESTED_TOO_DEEPLY);
@@ -82,17 +109,9 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
   if (algType == MessageType.NONE) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_IS_NOT_SUPPORTED);
   if (algType != m.type) return fail(Code.UNSUPPORTED_ALG, Detail.ALG_DOES_NOT_BELONG_TO_THIS_COSE_MESSAGE_TYPE);
 
-  const key = m.kidLen >= 0 ? ks.findByKid(m.kidPtr, m.kidLen) : ks.onlyKeyFor(m.alg);
-  if (key == null) {
-    if (mode == Mode.VERIFY) return fail(Code.UNKNOWN_KID, m.kidLen >= 0 ? Detail.NO_KEY_WITH_THIS_KID : Detail.NO_KID_AND_NO_SINGLE_KEY_FOR_THE_ALG);
-    // inspect shows what it can: a MACed or signed payload is readable without its key.
-    if (m.type == MessageType.ENCRYPT0) { run.opaque = true; return Code.OK; }
-  } else if (key.alg != m.alg) {
-    // A key is bound to one algorithm: a token naming another is not tried with it.
-    return fail(Code.ALG_MISMATCH, Detail.TOKEN_ALG_DIFFERS_FROM_THE_KEY_S_ALG);
-  }
-
-  run.key = key;
+  const found = layerKey(ks, m.kidPtr, m.kidLen, m.alg, mode, m.type == MessageType.ENCRYPT0);
+  if (found != Code.OK || run.opaque) return found;
+  const key = run.key;
   let contentPtr = m.payloadPtr;
   let contentLen = m.payloadLen;
   if (key != null && (mode == Mode.VERIFY || m.type == MessageType.ENCRYPT0)) {
@@ -111,6 +130,21 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
   return Code.OK;
 }
 
+/** A JOSE compact JWS or JWE (one layer) and its JSON claims. */
+function joseLayer(ptr: usize, len: i32, ks: KeySet, mode: Mode): i32 {
+  const m = jose;
+  reader.reset(0, 0); // the JOSE path's failures are recorded in the reader
+  if (!m.parse(ptr, len, reader)) return failFromReader();
+  run.layers = 1;
+  const found = layerKey(ks, KID, m.kidLen, m.keyAlg, mode, m.jwe);
+  if (found != Code.OK) return found;
+  if (!openJose(m, run.key, mode == Mode.VERIFY, reader)) return failFromReader();
+  if (run.opaque) return Code.OK;
+  if (!decodeJsonClaims(m.plainPtr, m.plainLen, claims, reader)) return failFromReader();
+  run.claimsDecoded = true;
+  return Code.OK;
+}
+
 /** Runs header + payload layers; leaves the body's claims decoded on success. */
 function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   run.code = Code.OK;
@@ -119,6 +153,8 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   run.layers = 0;
   run.key = null;
   run.keyset = null;
+  run.service = 0;
+  run.jose = false;
   run.opaque = false;
   run.claimsDecoded = false;
   run.authentic = false;
@@ -137,9 +173,10 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   const cfg = current;
   const d: Descriptor | null = cfg.descriptor(run.header.descriptor);
   if (d == null) return fail(Code.UNKNOWN_DESCRIPTOR, Detail.NO_DESCRIPTOR_CONFIGURED_FOR_THIS_ID);
-  if (d.format != Format.CWT) return fail(Code.UNSUPPORTED_FORMAT, Detail.JOSE_PAYLOADS_ARE_NOT_SUPPORTED_YET);
   run.keyset = d.keyset;
-  const code = cwtLayer(body, bodyLen, d.keyset, 0, mode);
+  run.service = d.service;
+  run.jose = d.format == Format.JOSE;
+  const code = run.jose ? joseLayer(body, bodyLen, d.keyset, mode) : cwtLayer(body, bodyLen, d.keyset, 0, mode);
   run.authentic = code == Code.OK && mode == Mode.VERIFY;
   return code;
 }
@@ -152,8 +189,8 @@ function writeKidBytes(w: JsonWriter, ptr: usize, len: i32): void {
 }
 
 /** The message's kid; for a kid-less message, the kid of the key that checked it (if any). */
-function writeKid(w: JsonWriter, m: CoseMessage, key: Key | null): void {
-  if (m.kidLen >= 0) writeKidBytes(w, m.kidPtr, m.kidLen);
+function writeKid(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
+  if (kidLen >= 0) writeKidBytes(w, kidPtr, kidLen);
   else if (key != null) writeKidBytes(w, changetype<usize>(key.kid), key.kid.byteLength);
 }
 
@@ -191,8 +228,48 @@ function writeStatus(w: JsonWriter, code: i32): void {
   if (code != Code.OK) {
     w.key(JsonKey.MESSAGE);
     if (run.detail != Detail.NONE) w.detail(run.detail, run.detailArg);
-    else w.quotedRaw(codeTextPtr(code, true), codeTextLength(code, true));
+    else w.quotedMessage(codeTextPtr(code, true), codeTextLength(code, true));
   }
+}
+
+/** A packed name as a JSON string (JOSE names and part types need no escaping). */
+function writeName(w: JsonWriter, text: usize, offsets: usize, id: i32): void {
+  const at = offsets + (<usize>id << 1);
+  const start = <i32>load<u16>(at);
+  w.quotedRaw(text + <usize>start, <i32>load<u16>(at, 2) - start);
+}
+
+/**
+ * kid (the header's, else the kid of the key that checked a kid-less token)
+ * and the JOSE names: "alg", and for a JWE "alg":"dir" and "enc".
+ */
+function writeJoseKeyAndAlg(w: JsonWriter): void {
+  const m = jose;
+  writeKid(w, KID, m.kidLen, run.key);
+  w.key(JsonKey.ALG);
+  writeName(w, JOSE_NAME_TEXT, JOSE_NAME_OFFSETS, m.jwe ? JoseName.DIR : m.alg);
+  if (m.jwe) {
+    w.key(JsonKey.ENC);
+    writeName(w, JOSE_NAME_TEXT, JOSE_NAME_OFFSETS, m.alg);
+  }
+}
+
+/** inspect's one layer of a JOSE token. */
+function writeJoseLayer(w: JsonWriter): void {
+  const m = jose;
+  w.element();
+  w.open();
+  w.key(JsonKey.TYPE);
+  writeName(w, JSON_KEY_TEXT, JSON_KEY_OFFSETS, m.jwe ? JsonKey.JWE : JsonKey.JWS);
+  writeJoseKeyAndAlg(w);
+  if (m.ivLen >= 0) { w.key(JsonKey.IV); w.hex(m.ivPtr, m.ivLen); }
+  w.key(JsonKey.PROTECTED);
+  w.hex(HEADER, m.headerLen);
+  w.key(JsonKey.PAYLOAD_BYTES);
+  w.int(m.contentLen);
+  w.key(JsonKey.TAG_BYTES);
+  w.int(m.tagLen);
+  w.close();
 }
 
 function writeHeader(w: JsonWriter): void {
@@ -226,6 +303,11 @@ export function tokenHeader(): TokenHeader {
   return run.header;
 }
 
+/** The service of the last token's descriptor, for a token that names none (0: none). */
+export function tokenDescriptorService(): i32 {
+  return run.service;
+}
+
 /** The key set that checked the last token; null when the descriptor was unknown. */
 export function tokenKeySet(): KeySet | null {
   return run.keyset;
@@ -241,10 +323,12 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
     w.key(JsonKey.CLAIMS);
     claims.write(w, reader);
   }
-  if (run.layers > 0) {
+  if (run.jose) {
+    if (run.layers > 0) writeJoseKeyAndAlg(w);
+  } else if (run.layers > 0) {
     // The innermost layer is the one that authenticated the claims.
     const m = unchecked(messages[run.layers - 1]);
-    writeKid(w, m, run.key);
+    writeKid(w, m.kidPtr, m.kidLen, run.key);
     if (m.hasAlg && !m.algUnknown) {
       w.key(JsonKey.ALG);
       w.int(m.alg);
@@ -275,7 +359,8 @@ export function inspectToken(input: usize, len: i32, flags: i32): i32 {
   }
   w.key(JsonKey.LAYERS);
   w.openArray();
-  for (let i = 0; i < run.layers; i++) {
+  if (run.jose && run.layers > 0) writeJoseLayer(w);
+  for (let i = 0; i < run.layers && !run.jose; i++) {
     const m = messages[i];
     w.element();
     w.open();
@@ -286,7 +371,7 @@ export function inspectToken(input: usize, len: i32, flags: i32): i32 {
     w.key(JsonKey.CWT_TAG);
     w.bool(m.cwtTagged);
     if (m.hasAlg && !m.algUnknown) { w.key(JsonKey.ALG); w.int(m.alg); }
-    writeKid(w, m, null);
+    writeKid(w, m.kidPtr, m.kidLen, null);
     if (m.ivLen >= 0) { w.key(JsonKey.IV); w.hex(m.ivPtr, m.ivLen); }
     if (m.critCount > 0) { w.key(JsonKey.CRIT); w.uint(<u64>m.critCount); }
     w.key(JsonKey.PROTECTED);

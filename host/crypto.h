@@ -19,6 +19,7 @@ void crypto_wipe(void *p, size_t len);
 
 void crypto_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 void crypto_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[32]);
+void crypto_hmac_sha512(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[64]);
 
 /* 0 when `raw` (04 || x || y) is a point on P-256, else -1. */
 int crypto_p256_check_key(const uint8_t raw[65]);
@@ -37,5 +38,9 @@ int crypto_aes_ccm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *no
 /* 16-byte tag at the end of ct; same returns. */
 int crypto_aes_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *nonce, size_t nonce_len,
                            const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len, uint8_t *out);
+/* Raw AES-CBC decryption, no padding removed (the core checks PKCS#7 after
+ * its MAC check): ct_len (whole blocks, > 0) bytes to out, or CRYPTO_BAD_PARAMS. */
+int crypto_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *ct, size_t ct_len,
+                           uint8_t *out);
 
 #endif

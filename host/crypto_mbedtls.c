@@ -1,10 +1,11 @@
 /*
- * SHA-256, HMAC-SHA256, AES-CCM, AES-GCM and ECDSA P-256 from mbedTLS 2.28
+ * SHA-256, HMAC-SHA256/512, AES-CCM, AES-GCM, AES-CBC and ECDSA P-256 from mbedTLS 2.28
  * (Debian 12, OpenWrt). Behaviour follows the TS host's node:crypto provider
  * (src/host/crypto.ts) so that both hosts give the same verdicts.
  */
 #include <string.h>
 
+#include <mbedtls/aes.h>
 #include <mbedtls/ccm.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
@@ -22,6 +23,11 @@ void crypto_sha256(const uint8_t *data, size_t len, uint8_t out[32])
 void crypto_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[32])
 {
 	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, key_len, data, len, out);
+}
+
+void crypto_hmac_sha512(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[64])
+{
+	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA512), key, key_len, data, len, out);
 }
 
 static int p256_point(mbedtls_ecp_group *grp, mbedtls_ecp_point *q, const uint8_t raw[65])
@@ -126,4 +132,23 @@ int crypto_aes_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *no
 	if (rc == MBEDTLS_ERR_GCM_AUTH_FAILED)
 		return CRYPTO_AUTH_FAILED;
 	return rc == 0 ? (int)pt_len : CRYPTO_BAD_PARAMS;
+}
+
+int crypto_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16], const uint8_t *ct, size_t ct_len,
+                           uint8_t *out)
+{
+	mbedtls_aes_context aes;
+	uint8_t chain[16];
+	int rc;
+
+	/* As node:crypto with autoPadding off: whole blocks only. */
+	if (ct_len == 0 || ct_len % 16 != 0 || ct_len > INT32_MAX)
+		return CRYPTO_BAD_PARAMS;
+	memcpy(chain, iv, sizeof chain); /* mbedtls_aes_crypt_cbc updates the IV it is given */
+	mbedtls_aes_init(&aes);
+	rc = mbedtls_aes_setkey_dec(&aes, key, (unsigned int)(key_len * 8));
+	if (rc == 0)
+		rc = mbedtls_aes_crypt_cbc(&aes, MBEDTLS_AES_DECRYPT, ct_len, chain, ct, out);
+	mbedtls_aes_free(&aes);
+	return rc == 0 ? (int)ct_len : CRYPTO_BAD_PARAMS;
 }

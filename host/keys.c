@@ -20,6 +20,14 @@ static int key_shape(int32_t alg, enum key_primitive *primitive, size_t *want)
 	case 5: /* HMAC 256/256 */
 		*primitive = KEY_HMAC, *want = 0;
 		return 0;
+	case 7: /* HMAC 512/512: the MAC half of JOSE A256CBC-HS512 */
+		*primitive = KEY_HMAC512, *want = 0;
+		return 0;
+	case -65531: /* A128CBC (RFC 9459): the AES half of JOSE A128CBC-HS256 */
+	case -65530: /* A192CBC */
+	case -65529: /* A256CBC: the AES half of A256CBC-HS512 */
+		*primitive = KEY_CBC, *want = 16 + 8 * (size_t)(alg + 65531);
+		return 0;
 	case 10: /* AES-CCM-16-64-128 */
 		*primitive = KEY_CCM, *want = 16;
 		return 0;

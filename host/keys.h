@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum key_primitive { KEY_HMAC = 1, KEY_CCM, KEY_GCM, KEY_ED25519, KEY_P256 };
+enum key_primitive { KEY_HMAC = 1, KEY_CCM, KEY_GCM, KEY_ED25519, KEY_P256, KEY_HMAC512, KEY_CBC };
 
 struct host_key {
 	enum key_primitive primitive;

@@ -256,6 +256,55 @@ m3ApiRawFunction(h_aes_gcm_decrypt)
 	                         out));
 }
 
+/* hmac_sha512(key, ptr, len, out) -> 0: the MAC half of a JOSE A256CBC-HS512 key */
+m3ApiRawFunction(h_hmac_sha512)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, ptr);
+	m3ApiGetArg(int32_t, len);
+	m3ApiGetArg(uint32_t, out);
+	const struct host_key *key = keys_get(handle);
+	uint8_t mac[64];
+	int err;
+	(void)_ctx;
+	if (!key)
+		m3ApiReturn(ERR_BAD_HANDLE);
+	RANGE_OR(data, ptr, len, ERR_HOST);
+	if (!(key = key_for(handle, KEY_HMAC512, &err)))
+		m3ApiReturn(err);
+	crypto_hmac_sha512(key->bytes, key->len, data, (size_t)len, mac);
+	RANGE_OR(dst, out, 64, ERR_HOST);
+	memcpy(dst, mac, sizeof mac);
+	m3ApiReturn(0);
+}
+
+/* aes_cbc_decrypt(key, iv, ct, ct_len, out) -> ct_len: raw blocks, 16-byte IV;
+ * the core checks the padding (after its MAC check, JOSE AES-CBC-HMAC). */
+m3ApiRawFunction(h_aes_cbc_decrypt)
+{
+	m3ApiReturnType(int32_t);
+	m3ApiGetArg(int32_t, handle);
+	m3ApiGetArg(uint32_t, iv);
+	m3ApiGetArg(uint32_t, ct);
+	m3ApiGetArg(int32_t, ct_len);
+	m3ApiGetArg(uint32_t, out);
+	const struct host_key *key;
+	uint8_t *v, *c;
+	int err;
+	(void)_ctx;
+	if (!keys_get(handle))
+		m3ApiReturn(ERR_BAD_HANDLE);
+	v = wasm_range(runtime, _mem, iv, 16);
+	c = wasm_range(runtime, _mem, ct, ct_len);
+	if (!v || !c)
+		m3ApiReturn(ERR_HOST);
+	if (!(key = key_for(handle, KEY_CBC, &err)))
+		m3ApiReturn(err);
+	RANGE_OR(pt, out, ct_len, ERR_HOST);
+	m3ApiReturn(crypto_aes_cbc_decrypt(key->bytes, key->len, v, c, (size_t)ct_len, pt));
+}
+
 /* docs/abi.md "Imports": every one, with pointer arguments as `*`. */
 static const struct {
 	const char *name, *signature;
@@ -269,6 +318,8 @@ static const struct {
 	{ "p256_verify", "i(i*i*i)", h_p256_verify },
 	{ "aes_ccm_decrypt", "i(i*i*i*ii*)", h_aes_ccm_decrypt },
 	{ "aes_gcm_decrypt", "i(i*i*i*i*)", h_aes_gcm_decrypt },
+	{ "hmac_sha512", "i(i*i*)", h_hmac_sha512 },
+	{ "aes_cbc_decrypt", "i(i**i*)", h_aes_cbc_decrypt },
 };
 
 static const char *call_i32(IM3Function fn, int32_t *ret)

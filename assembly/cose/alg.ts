@@ -1,11 +1,25 @@
 // COSE algorithms ntok accepts (RFC 9053 numbers) and what each one is.
 
 export const ALG_A128GCM: i32 = 1;
+/** JOSE only (JWE enc A256GCM); COSE Encrypt0 stays A128GCM (RFC 9053 §4.1 numbers). */
+export const ALG_A256GCM: i32 = 3;
 export const ALG_HMAC_256_64: i32 = 4;
 export const ALG_HMAC_256_256: i32 = 5;
 export const ALG_AES_CCM_16_64_128: i32 = 10;
 export const ALG_ES256: i32 = -7;
 export const ALG_EDDSA: i32 = -8;
+
+// Host keys of the halves of a JOSE AES-CBC-HMAC key (RFC 7518 §5.2.2.1: the
+// MAC key is the first half, the AES key the second): HMAC-SHA512 (COSE
+// HMAC 512/512) for A256CBC-HS512's MAC key (A128CBC-HS256's is HMAC 256/256),
+// and AES-CBC without integrity (RFC 9459) for the AES keys.
+export const ALG_HMAC_512_512: i32 = 7;
+export const ALG_A128CBC: i32 = -65531;
+export const ALG_A256CBC: i32 = -65529;
+// JOSE's composite AES-CBC-HMAC algorithms have no COSE number: ntok's own,
+// from the private-use range (below -65536), for keys bound to them.
+export const ALG_A128CBC_HS256: i32 = -65537;
+export const ALG_A256CBC_HS512: i32 = -65538;
 
 export const enum MessageType { NONE = 0, ENCRYPT0 = 16, MAC0 = 17, SIGN1 = 18 }
 

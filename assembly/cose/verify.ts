@@ -10,15 +10,8 @@ import { hmacSha256, ed25519Verify, p256Verify, aesCcmDecrypt, aesGcmDecrypt } f
 import { CoseMessage } from "./message";
 import { ALG_HMAC_256_64, ALG_EDDSA, ALG_AES_CCM_16_64_128, MessageType } from "./alg";
 
-/** A token is at most 2 KiB, so its structures fit with room to spare. */
-const STRUCTURE_CAPACITY: i32 = 4096;
-const STRUCTURE: usize = memory.data(STRUCTURE_CAPACITY);
-const MAC: usize = memory.data(32);
-
-/** Plaintext buffers, one per nesting level (an Encrypt0 may hold a signed CWT). */
-export const MAX_LAYERS: i32 = 3;
-export const PLAINTEXT_CAPACITY: i32 = 2048;
-const PLAINTEXT: usize = memory.data(PLAINTEXT_CAPACITY * MAX_LAYERS);
+import { STRUCTURE, STRUCTURE_CAPACITY, MAC, PLAINTEXT, PLAINTEXT_CAPACITY } from "../scratch";
+export { MAX_LAYERS, PLAINTEXT_CAPACITY } from "../scratch";
 
 // The structures' opening bytes, RFC 9052 §4.4, §5.3, §6.3: the array head
 // and the context string as CBOR text, written as bytes (no per-character loop).

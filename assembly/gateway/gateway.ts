@@ -29,7 +29,7 @@ import { FoundTokens } from "../carrier/found";
 import { StunMessage } from "../carrier/stun";
 import { findOptionTokens } from "../carrier/ipv6-option";
 import { prefixMatches, anyPrefixMatches } from "../util/prefix";
-import { checkToken, tokenClaims, tokenHeader, tokenKeySet } from "../token";
+import { checkToken, tokenClaims, tokenHeader, tokenKeySet, tokenDescriptorService } from "../token";
 import { tokenIdKey } from "../validate";
 import { Claim } from "../claims";
 import { current } from "../config";
@@ -416,6 +416,8 @@ export class Gateway {
         const srv = claims.has(Claim.SRV) ? (claims.srvIsText ? 0 : <i64>claims.srv) : -1;
         const sid = claims.has(Claim.SID) ? <i64>claims.sid : -1;
         service = this.config.serviceFor(claims.has(Claim.SRV) && claims.srvIsText, claims.srvPtr, claims.srvLen, srv, sid);
+        // A token that names no service gets its descriptor's (docs/config.md).
+        if (srv < 0 && sid < 0) service = tokenDescriptorService();
         if (service == 0) code = Code.UNKNOWN_SERVICE;
       }
       if (!cacheable(code)) return code;

@@ -38,9 +38,18 @@ export class JsonReader {
   pos: usize = 0;
   end: usize = 0;
   error: string = "";
+  /** What the first failure was (NONE: none). */
+  failure: Msg = Msg.NONE;
+  /** Values parsed by this reader, ever (its owner resets it): garbage to collect. */
+  values: i32 = 0;
+  /** Most values one parse may make (each is a small tree node: garbage until collected). */
+  budget: i32 = i32.MAX_VALUE;
+  private left: i32 = 0;
 
   parse(ptr: usize, len: i32): JsonValue | null {
     this.error = "";
+    this.failure = Msg.NONE;
+    this.left = this.budget;
     this.start = ptr;
     this.pos = ptr;
     this.end = ptr + <usize>len;
@@ -55,7 +64,10 @@ export class JsonReader {
 
   /** Records the first failure (Msg m, "%" = `arg`) with where it happened, and returns null. */
   private fail(m: Msg, arg: string = ""): JsonValue | null {
-    if (this.error.length == 0) this.error = message(m, "", arg) + " at byte " + decimal(this.pos - this.start);
+    if (this.failure == Msg.NONE) {
+      this.failure = m;
+      this.error = message(m, "", arg) + " at byte " + decimal(this.pos - this.start);
+    }
     return null;
   }
 
@@ -71,6 +83,12 @@ export class JsonReader {
     return this.pos < this.end ? <i32>load<u8>(this.pos) : -1;
   }
 
+  /** The failure was a limit (depth, members, elements), not bad syntax. */
+  overLimit(): bool {
+    const f = this.failure;
+    return f == Msg.JSON_NESTED_DEEPER_THAN_N || f == Msg.JSON_OBJECT_HAS_TOO_MANY_MEMBERS || f == Msg.JSON_ARRAY_TOO_LONG || f == Msg.JSON_HAS_TOO_MANY_VALUES;
+  }
+
   private literal(word: string): bool {
     if (<i32>(this.end - this.pos) < word.length) return false;
     for (let i = 0; i < word.length; i++) if (<i32>load<u8>(this.pos + i) != word.charCodeAt(i)) return false;
@@ -80,6 +98,8 @@ export class JsonReader {
 
   private value(depth: i32): JsonValue | null {
     if (depth >= JSON_MAX_DEPTH) return this.fail(Msg.JSON_NESTED_DEEPER_THAN_N, decimal(JSON_MAX_DEPTH));
+    this.values++;
+    if (--this.left < 0) return this.fail(Msg.JSON_HAS_TOO_MANY_VALUES);
     this.ws();
     const c = this.peek();
     const v = new JsonValue();

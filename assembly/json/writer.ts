@@ -1,13 +1,12 @@
 // Writes the result JSON into a fixed output buffer. The core, not the host,
 // formats results, so every host prints byte-identical JSON.
 
-import { writeIp, IP_TEXT_MAX } from "../util/ip";
+import { writeIp, IP_TEXT_MAX, HEX_DIGITS } from "../util/ip";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
 import { TextKind, needsEscape4 } from "../util/bytes";
+import { expand, expandedLength } from "../util/words";
 
-/** Hex digits as bytes: a load per digit, where String#charCodeAt is a call (costly in wasm3). */
-const HEX_DIGITS: usize = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
 /**
  * A 2 KiB token's bytes appear at most twice in a result (inspect: a kid
  * escaped as \u00XX, 6x, inside a protected header shown as hex, 2x): 8x plus
@@ -71,16 +70,30 @@ export class JsonWriter {
     this.pos += len;
   }
 
-  /** A detail text, quoted, its "%" replaced by `arg` (ASCII, needs no escaping). */
+  /** A packed message (util/words.ts), expanded; it needs no escaping. */
+  message(ptr: usize, len: i32): void {
+    if (this.room(expandedLength(ptr, len))) this.pos += expand(ptr, len, this.pos);
+  }
+
+  /** A packed message, quoted. */
+  quotedMessage(ptr: usize, len: i32): void {
+    this.byte(0x22);
+    this.message(ptr, len);
+    this.byte(0x22);
+  }
+
+  /** A detail text, quoted, its "%" (one at most) replaced by `arg` (ASCII, needs no escaping). */
   detail(d: Detail, arg: string): void {
     if (<i32>d <= 0 || <i32>d >= DETAIL_COUNT) return;
     const start = <i32>load<u16>(DETAIL_OFFSETS + (<usize>d << 1));
     const end = <i32>load<u16>(DETAIL_OFFSETS + (<usize>d << 1) + 2);
+    let pct = start;
+    while (pct < end && load<u8>(DETAIL_TEXT + <usize>pct) != 0x25) pct++;
     this.byte(0x22);
-    for (let i = start; i < end; i++) {
-      const c = <i32>load<u8>(DETAIL_TEXT + <usize>i);
-      if (c == 0x25) this.ascii(arg);
-      else this.byte(c);
+    this.message(DETAIL_TEXT + <usize>start, pct - start);
+    if (pct < end) {
+      this.ascii(arg);
+      this.message(DETAIL_TEXT + <usize>pct + 1, end - pct - 1);
     }
     this.byte(0x22);
   }

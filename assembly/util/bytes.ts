@@ -81,3 +81,11 @@ export function textKind(ptr: usize, len: i32): TextKind {
 export function isValidUtf8(ptr: usize, len: i32): bool {
   return textKind(ptr, len) != TextKind.INVALID;
 }
+
+/** Does the string `s` consist of exactly the ASCII bytes at `ptr` (names in packed tables)? */
+export function asciiEquals(s: string, ptr: usize, len: i32): bool {
+  if (s.length != len) return false;
+  const chars = changetype<usize>(s); // UTF-16 code units
+  for (let i = 0; i < len; i++) if (<u32>load<u16>(chars + (<usize>i << 1)) != <u32>load<u8>(ptr + i)) return false;
+  return true;
+}

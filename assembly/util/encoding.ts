@@ -12,29 +12,36 @@ function sextet(c: i32): i32 {
 }
 
 /**
- * Decodes base64url text; null on a character outside the alphabet, padding,
- * or an impossible length. `strict` also refuses non-zero leftover bits (a
- * second spelling of the same bytes, RFC 4648 §3.5): token bytes must have one
- * spelling, while configured keys need not (cose-wg's own example key
- * "our-secret2" has such bits).
+ * Decodes the base64url text at `src` (`len` bytes) to `out`, which has room
+ * for (len * 3) >> 2 bytes. Returns the decoded length, or -1 on a character
+ * outside the alphabet, padding, or an impossible length. `strict` also
+ * refuses non-zero leftover bits (a second spelling of the same bytes, RFC
+ * 4648 §3.5): token bytes must have one spelling, while configured keys need
+ * not (cose-wg's own example key "our-secret2" has such bits).
  */
-export function decodeBase64url(s: string, strict: bool = true): Uint8Array | null {
-  const n = s.length;
-  if ((n & 3) == 1) return null;
-  const out = new Uint8Array((n * 3) >> 2);
+export function base64urlDecode(src: usize, len: i32, out: usize, strict: bool = true): i32 {
+  if ((len & 3) == 1) return -1;
   let acc: u32 = 0, bits = 0, o = 0;
-  for (let i = 0; i < n; i++) {
-    const v = sextet(s.charCodeAt(i));
-    if (v < 0) return null;
+  for (let i = 0; i < len; i++) {
+    const v = sextet(<i32>load<u8>(src + i));
+    if (v < 0) return -1;
     acc = (acc << 6) | <u32>v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out[o++] = <u8>(acc >> <u32>bits);
+      store<u8>(out + o++, <u8>(acc >> <u32>bits));
     }
   }
-  if (strict && bits > 0 && (acc & ((1 << <u32>bits) - 1)) != 0) return null;
-  return out;
+  if (strict && bits > 0 && (acc & ((1 << <u32>bits) - 1)) != 0) return -1;
+  return o;
+}
+
+/** base64url text (a JWK member) to bytes; null as base64urlDecode refuses it. */
+export function decodeBase64url(s: string, strict: bool = true): Uint8Array | null {
+  // A character beyond ASCII becomes bytes >= 0x80, which are outside the alphabet.
+  const text = String.UTF8.encode(s);
+  const out = new Uint8Array((text.byteLength * 3) >> 2);
+  return base64urlDecode(changetype<usize>(text), text.byteLength, out.dataStart, strict) < 0 ? null : out;
 }
 
 export function hexToBytes(s: string): Uint8Array | null {

@@ -18,28 +18,36 @@ export class Prefix {
   bytes: StaticArray<u8> = new StaticArray<u8>(16);
   len: i32 = 0;
   bits: i32 = 0;
+  /** The text gave "/bits" (a whole address otherwise). */
+  hasLength: bool = false;
 
   /** "ip" or "ip/bits"; false when the text is neither. */
   parse(text: string): bool {
-    const slash = text.indexOf("/");
-    const ip = slash < 0 ? text : text.substring(0, slash);
-    const utf8 = String.UTF8.encode(ip);
-    const n = parseIp(changetype<usize>(utf8), utf8.byteLength, changetype<usize>(this.bytes));
-    if (n == 0) return false;
-    this.len = n;
-    if (slash < 0) {
-      this.bits = n << 3;
+    const utf8 = String.UTF8.encode(text);
+    return this.parseBytes(changetype<usize>(utf8), utf8.byteLength);
+  }
+
+  /** The same from n bytes of UTF-8 at ptr (a bip claim's text as it is, no string made). */
+  parseBytes(ptr: usize, n: i32): bool {
+    let slash = 0;
+    while (slash < n && load<u8>(ptr + slash) != 0x2f) slash++;
+    const len = parseIp(ptr, slash, changetype<usize>(this.bytes));
+    if (len == 0) return false;
+    this.len = len;
+    this.hasLength = slash < n;
+    if (slash == n) {
+      this.bits = len << 3;
       return true;
     }
-    const b = text.substring(slash + 1);
-    if (b.length == 0 || b.length > 3) return false;
+    const digits = n - slash - 1;
+    if (digits < 1 || digits > 3) return false;
     let bits = 0;
-    for (let i = 0; i < b.length; i++) {
-      const c = b.charCodeAt(i);
+    for (let i = slash + 1; i < n; i++) {
+      const c = <i32>load<u8>(ptr + i);
       if (c < 0x30 || c > 0x39) return false;
       bits = bits * 10 + (c - 0x30);
     }
-    if (bits > (n << 3)) return false;
+    if (bits > (len << 3)) return false;
     this.bits = bits;
     return true;
   }

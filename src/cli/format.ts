@@ -10,14 +10,17 @@ interface Result {
   message?: string;
   claims?: Record<string, unknown>;
   kid?: string;
-  alg?: number;
+  /** COSE number, or a JOSE token's alg name. */
+  alg?: number | string;
+  enc?: string;
   descriptor?: number;
   reflect?: number;
 }
 
 const REFLECT = ['inserted by origin', 'inserted by origin, reflect at receiver', 'reflected'];
 
-function algText(alg: number | undefined): string {
+function algText(alg: number | string | undefined, enc?: string): string {
+  if (typeof alg === 'string') return enc === undefined ? `${alg} (JOSE)` : `${alg}, enc ${enc} (JOSE)`;
   return alg === undefined ? '?' : `${alg} (${algName[alg] ?? 'unknown'})`;
 }
 
@@ -39,16 +42,18 @@ function headerText(r: { descriptor?: number; reflect?: number }): string {
 export function describeResult(r: Result): string {
   const lines = [r.ok ? 'OK token verified' : `REJECTED ${r.code}: ${r.message ?? ''}`];
   lines.push(`  header  ${headerText(r)}`);
-  if (r.kid !== undefined || r.alg !== undefined) lines.push(`  key     kid ${JSON.stringify(r.kid)}, alg ${algText(r.alg)}`);
+  if (r.kid !== undefined || r.alg !== undefined) lines.push(`  key     kid ${JSON.stringify(r.kid)}, alg ${algText(r.alg, r.enc)}`);
   if (r.claims) lines.push(`  claims${r.ok ? '' : ' (authentic, but rejected)'}`, claimLines(r.claims));
   return lines.join('\n') + '\n';
 }
 
 interface Layer {
   type: string;
-  tagged: boolean;
-  cwt_tag: boolean;
-  alg?: number;
+  /** COSE layers only. */
+  tagged?: boolean;
+  cwt_tag?: boolean;
+  alg?: number | string;
+  enc?: string;
   kid?: string;
   iv?: string;
   payload_bytes: number;
@@ -59,11 +64,11 @@ export function describeInspection(r: Result & { header: { present: boolean; des
   const lines = [r.ok ? 'decoded (not verified)' : `UNDECODABLE ${r.code}: ${r.message ?? ''}`];
   lines.push(`  header  ${r.header.present ? headerText(r.header) : 'none (bare CWT)'}`);
   r.layers.forEach((l, i) => {
-    const parts = [`${l.type}${l.tagged ? ' (tagged)' : ''}${l.cwt_tag ? ' in CWT tag 61' : ''}`, `alg ${algText(l.alg)}`];
+    const parts = [`${l.type}${l.tagged ? ' (tagged)' : ''}${l.cwt_tag ? ' in CWT tag 61' : ''}`, `alg ${algText(l.alg, l.enc)}`];
     if (l.kid !== undefined) parts.push(`kid ${JSON.stringify(l.kid)}`);
     if (l.iv !== undefined) parts.push(`iv ${l.iv}`);
     parts.push(`payload ${l.payload_bytes} B`);
-    if (l.tag_bytes !== undefined) parts.push(`${l.type === 'mac0' ? 'tag' : 'signature'} ${l.tag_bytes} B`);
+    if (l.tag_bytes !== undefined) parts.push(`${l.type === 'mac0' || l.type === 'jwe' || l.alg === 'HS256' ? 'tag' : 'signature'} ${l.tag_bytes} B`);
     lines.push(`  layer ${i}: ${parts.join(', ')}`);
   });
   if (r.encrypted) lines.push('  claims  encrypted (no configured key for this kid)');

@@ -8,7 +8,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Verifier, NtokError } from '../host/verifier.js';
-import { keygen, mintToken, type Jwk, type NetworkClaims, IssuerError } from '../issuer/index.js';
+import {
+  keygen, mintToken, mintJose, joseKeygen, networkTokenHeader, JOSE_DESCRIPTOR, type Jwk, type JoseClaims, type JoseKeyAlg,
+  type NetworkClaims, IssuerError,
+} from '../issuer/index.js';
 import { Gateway, Direction } from '../host/gateway.js';
 import { WASM_PAGE_LIMIT } from '../host/memory-limit.js';
 import { readCapture, CaptureError } from '../pcap/index.js';
@@ -25,13 +28,19 @@ const USAGE = `usage:
              [--srv <name|n>] [--sid <n>] [--bip <ip[/len]>] [--cti <hex>] [--nti <n|hex>]
              [--iss <s>] [--aud <s>] [--descriptor <n>] [--reflect 0|1|2] [--no-header]
              [--cwt-tag] [--kid-protected] [--encrypt-with <jwk.json>] [--out <file>]
-  ntok inspect <hex|@file> [--keys <jwks.json>] [--cwt] [--json]
-  ntok verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]
+  ntok issue --jose --key <jwk.json> [--kid <kid>] [claims as above, --jti <s> for the token id,
+             --nti <n|text>] [--descriptor <n> (default 1)] [--reflect 0|1|2] [--no-header] [--out <file>]
+  ntok inspect <hex|@file|jose> [--keys <jwks.json>] [--cwt] [--descriptor <n>] [--json]
+  ntok verify <hex|@file|jose> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]
              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...
-             [--config <config.json>]
+             [--config <config.json>] [--descriptor <n>]
   ntok replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]
   ntok tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]
-algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM`;
+algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM;
+  JOSE (--jose): HS256, ES256, EdDSA, and for JWE dir A128CBC-HS256, A256CBC-HS512, A128GCM, A256GCM
+tokens: hex of header + token, @file (hex text, raw bytes, or JOSE compact text), or the JOSE
+  compact text itself, which is verified behind a header for --descriptor (default 1); without
+  descriptors in --config, that descriptor is format jose with the --keys key set`;
 
 class UsageError extends Error {}
 
@@ -66,12 +75,21 @@ function readKeys(path: string): Jwk[] {
 }
 
 const HEX = /^(0x)?([0-9a-fA-F]{2})*$/;
+/** JOSE compact serialization: three (JWS) or five (JWE) base64url parts. */
+const COMPACT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){2}(\.[A-Za-z0-9_-]*){2}?$/;
+
+interface TokenInput {
+  bytes: Uint8Array;
+  /** The bytes are JOSE compact text without the network-token header. */
+  bareJose: boolean;
+}
 
 /**
- * Token bytes from `<hex>` or `@file`; a file holding hex text is read as hex,
- * anything else as raw bytes. Undecodable text gives null (a rejected token).
+ * Token bytes from `<hex>`, `@file` or JOSE compact text; a file holding hex
+ * text is read as hex, one holding compact text as that, anything else as
+ * raw bytes. Undecodable text gives null (a rejected token).
  */
-function readToken(arg: string): Uint8Array | null {
+function readToken(arg: string): TokenInput | null {
   if (arg.startsWith('@')) {
     let raw: Buffer;
     try {
@@ -80,10 +98,26 @@ function readToken(arg: string): Uint8Array | null {
       usage(`cannot read ${arg.slice(1)}: ${(e as Error).message}`);
     }
     const text = raw.toString('latin1').replace(/\s+/g, '');
-    return text.length > 0 && HEX.test(text) ? Buffer.from(text.replace(/^0x/, ''), 'hex') : new Uint8Array(raw);
+    if (text.length > 0 && HEX.test(text)) return { bytes: Buffer.from(text.replace(/^0x/, ''), 'hex'), bareJose: false };
+    if (COMPACT.test(text)) return { bytes: Buffer.from(text, 'latin1'), bareJose: true };
+    return { bytes: new Uint8Array(raw), bareJose: false };
   }
   const text = arg.replace(/\s+/g, '');
-  return HEX.test(text) ? Buffer.from(text.replace(/^0x/, ''), 'hex') : null;
+  if (HEX.test(text)) return { bytes: Buffer.from(text.replace(/^0x/, ''), 'hex'), bareJose: false };
+  return COMPACT.test(text) ? { bytes: Buffer.from(text, 'latin1'), bareJose: true } : null;
+}
+
+/** The descriptor bare JOSE text is verified under (--descriptor, default 0x1: JWT). */
+function joseDescriptor(values: Values): number {
+  const d = numberOption(values.descriptor as string | undefined, 'descriptor') ?? JOSE_DESCRIPTOR;
+  if (!Number.isInteger(d) || d < 0 || d > 0x0fffffff) usage('--descriptor must be a 28-bit descriptor id');
+  return d;
+}
+
+/** Bare JOSE text goes behind a header (reflect 0) for its descriptor. */
+function withJoseHeader(token: TokenInput, values: Values): Uint8Array {
+  if (!token.bareJose) return token.bytes;
+  return Buffer.concat([networkTokenHeader(0, joseDescriptor(values)), token.bytes]);
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -109,9 +143,10 @@ function cmdKeygen(args: string[]): number {
   });
   if (!values.alg || !values.kid) usage('keygen needs --alg and --kid');
   const alg = /^-?\d+$/.test(values.alg as string) ? Number(values.alg) : (values.alg as string);
+  const jose = ['HS256', 'A128CBC-HS256', 'A256CBC-HS512', 'A256GCM'].includes(alg as string);
   let pair;
   try {
-    pair = keygen(alg, values.kid as string);
+    pair = jose ? joseKeygen(alg as JoseKeyAlg, values.kid as string) : keygen(alg, values.kid as string);
   } catch (e) {
     usage((e as Error).message);
   }
@@ -130,7 +165,7 @@ function pickKey(path: string, kid: string | undefined): Jwk {
   return candidates[0];
 }
 
-function cmdIssue(args: string[]): number {
+function cmdIssue(args: string[]): number | Promise<number> {
   const { values } = parse(args, {
     key: { type: 'string' }, kid: { type: 'string' }, claims: { type: 'string' },
     exp: { type: 'string' }, nbf: { type: 'string' }, iat: { type: 'string' },
@@ -138,9 +173,11 @@ function cmdIssue(args: string[]): number {
     cti: { type: 'string' }, nti: { type: 'string' }, iss: { type: 'string' }, aud: { type: 'string' },
     descriptor: { type: 'string' }, reflect: { type: 'string' }, 'no-header': { type: 'boolean' },
     'cwt-tag': { type: 'boolean' }, 'kid-protected': { type: 'boolean' }, 'encrypt-with': { type: 'string' },
-    out: { type: 'string' },
+    out: { type: 'string' }, jose: { type: 'boolean' }, jti: { type: 'string' },
   });
   if (!values.key) usage('issue needs --key');
+  if (values.jose) return issueJose(values);
+  if (values.jti !== undefined) usage('--jti is a JOSE claim: use --cti with CWTs (or --jose)');
   let claims: NetworkClaims = {};
   if (values.claims) {
     const text = (values.claims as string).startsWith('@') ? readText((values.claims as string).slice(1)) : (values.claims as string);
@@ -151,15 +188,8 @@ function cmdIssue(args: string[]): number {
     }
   }
   const now = Math.floor(Date.now() / 1000);
-  const time = (v: unknown, name: string) => {
-    if (v === undefined) return undefined;
-    const s = String(v);
-    const n = Number(s.startsWith('+') ? s.slice(1) : s);
-    if (!Number.isFinite(n)) usage(`--${name} must be unix seconds or +seconds`);
-    return s.startsWith('+') ? now + n : n;
-  };
   for (const name of ['exp', 'nbf', 'iat'] as const) {
-    const t = time(values[name], name);
+    const t = timeClaim(values[name], name, now);
     if (t !== undefined) claims[name] = t;
   }
   if (values.srv !== undefined) claims.srv = /^\d+$/.test(values.srv as string) ? Number(values.srv) : (values.srv as string);
@@ -200,6 +230,62 @@ function cmdIssue(args: string[]): number {
   return EXIT_OK;
 }
 
+/** A NumericDate option of `issue` (exp, nbf, iat): unix seconds, or +seconds from now. */
+function timeClaim(v: unknown, name: string, now: number): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  const n = Number(s.startsWith('+') ? s.slice(1) : s);
+  if (!Number.isFinite(n)) usage(`--${name} must be unix seconds or +seconds`);
+  return s.startsWith('+') ? now + n : n;
+}
+
+/**
+ * issue --jose: the claims as JSON in a JWE (dir, the key's alg as enc) or a
+ * JWS (HS256, ES256, EdDSA); hex of the header and text, or with --no-header
+ * the compact text itself.
+ */
+async function issueJose(values: Values): Promise<number> {
+  for (const cwtOnly of ['cti', 'cwt-tag', 'kid-protected', 'encrypt-with']) {
+    if (values[cwtOnly] !== undefined) usage(`--${cwtOnly} is for CWTs${cwtOnly === 'cti' ? ': JOSE tokens carry --jti' : ''}`);
+  }
+  let claims: JoseClaims = {};
+  if (values.claims) {
+    const text = (values.claims as string).startsWith('@') ? readText((values.claims as string).slice(1)) : (values.claims as string);
+    try {
+      claims = JSON.parse(text) as JoseClaims;
+    } catch {
+      usage('--claims must be JSON');
+    }
+  }
+  const now = Math.floor(Date.now() / 1000);
+  for (const name of ['exp', 'nbf', 'iat'] as const) {
+    const t = timeClaim(values[name], name, now);
+    if (t !== undefined) claims[name] = t;
+  }
+  if (values.srv !== undefined) claims.srv = /^\d+$/.test(values.srv as string) ? Number(values.srv) : (values.srv as string);
+  if (values.sid !== undefined) claims.sid = numberOption(values.sid as string, 'sid');
+  if (values.nti !== undefined) claims.nti = /^\d+$/.test(values.nti as string) ? Number(values.nti) : (values.nti as string);
+  for (const name of ['bip', 'jti', 'iss', 'aud'] as const) if (values[name] !== undefined) claims[name] = values[name] as string;
+  const key = pickKey(values.key as string, values.kid as string | undefined);
+  const reflect = numberOption(values.reflect as string | undefined, 'reflect') ?? 0;
+  if (![0, 1, 2].includes(reflect)) usage('--reflect must be 0, 1 or 2');
+  let token: Uint8Array;
+  try {
+    token = await mintJose(claims, {
+      key, reflect: reflect as 0 | 1 | 2, header: !values['no-header'],
+      descriptor: numberOption(values.descriptor as string | undefined, 'descriptor'),
+    });
+  } catch (e) {
+    if (e instanceof IssuerError) usage(`${e.code}: ${e.message}`);
+    throw e;
+  }
+  const text = values['no-header'] ? Buffer.from(token).toString('latin1') : Buffer.from(token).toString('hex');
+  if (values.out) writeFileSync(values.out as string, text + '\n');
+  else process.stdout.write(text + '\n');
+  process.stderr.write(`${token.length} bytes (${key.alg}, kid ${key.kid})\n`);
+  return EXIT_OK;
+}
+
 /**
  * A revoked id: digits are an integer nti/cti; `h:<hex>` (or hex containing
  * a-f) a byte-string one, as `verify --json` prints cti/nti.
@@ -211,10 +297,21 @@ function revokedId(arg: string): number | string {
   return hex.toLowerCase();
 }
 
-/** Configuration for verify/inspect: a full --config, or --keys as descriptor 0x2's key set. */
-function verifierConfig(values: Values): Record<string, unknown> {
+/**
+ * Configuration for verify/inspect: a full --config, or --keys as descriptor
+ * 0x2's key set; for bare JOSE text without configured descriptors, the
+ * JOSE descriptor (--descriptor, default 1) gets that key set too.
+ */
+function verifierConfig(values: Values, bareJose = false): Record<string, unknown> {
   const config: Record<string, unknown> = values.config ? (readJson(values.config as string) as Record<string, unknown>) : {};
   if (values.keys) config.keysets = { ...(config.keysets as object), default: { keys: readKeys(values.keys as string) } };
+  if (bareJose && config.descriptors === undefined) {
+    const keysets = (config.keysets ?? {}) as Record<string, unknown>;
+    config.keysets = { default: { keys: [] }, ...keysets };
+    config.descriptors = [{ id: 2, format: 'cwt', keyset: 'default' }];
+    const d = joseDescriptor(values);
+    if (d !== 2) (config.descriptors as object[]).push({ id: d, format: 'jose', keyset: 'default' });
+  }
   if (values.leeway !== undefined) config.leeway = numberOption(values.leeway as string, 'leeway');
   if (values.require) config.require = (values.require as string).split(',').map((s) => s.trim()).filter(Boolean);
   if (values.issuer) config.issuers = values.issuer;
@@ -223,9 +320,9 @@ function verifierConfig(values: Values): Record<string, unknown> {
   return config;
 }
 
-async function openVerifier(values: Values): Promise<Verifier> {
+async function openVerifier(values: Values, bareJose = false): Promise<Verifier> {
   try {
-    return await Verifier.open(verifierConfig(values));
+    return await Verifier.open(verifierConfig(values, bareJose));
   } catch (e) {
     if (e instanceof NtokError) usage(`configuration: ${e.message}`);
     throw e;
@@ -243,15 +340,15 @@ async function cmdVerify(args: string[]): Promise<number> {
     keys: { type: 'string' }, config: { type: 'string' }, now: { type: 'string' }, leeway: { type: 'string' },
     cwt: { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
     issuer: { type: 'string', multiple: true }, audience: { type: 'string', multiple: true },
-    revoked: { type: 'string', multiple: true },
+    revoked: { type: 'string', multiple: true }, descriptor: { type: 'string' },
   });
-  if (positionals.length !== 1) usage('verify takes one token: <hex|@file>');
+  if (positionals.length !== 1) usage('verify takes one token: <hex|@file|jose>');
   if (!values.keys && !values.config) usage('verify needs --keys (or --config)');
-  const verifier = await openVerifier(values);
   const token = readToken(positionals[0]);
+  const verifier = await openVerifier(values, token?.bareJose);
   if (token === null) return unparseable(!!values.json, 'the token');
   const now = numberOption(values.now as string | undefined, 'now');
-  const json = verifier.verifyJson(token, { now, bareCwt: !!values.cwt });
+  const json = verifier.verifyJson(withJoseHeader(token, values), { now, bareCwt: !!values.cwt && !token.bareJose });
   const result = JSON.parse(json);
   process.stdout.write(values.json ? json + '\n' : describeResult(result));
   return result.ok ? EXIT_OK : EXIT_REJECTED;
@@ -260,12 +357,13 @@ async function cmdVerify(args: string[]): Promise<number> {
 async function cmdInspect(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     keys: { type: 'string' }, config: { type: 'string' }, cwt: { type: 'boolean' }, json: { type: 'boolean' },
+    descriptor: { type: 'string' },
   });
-  if (positionals.length !== 1) usage('inspect takes one token: <hex|@file>');
-  const verifier = await openVerifier(values);
+  if (positionals.length !== 1) usage('inspect takes one token: <hex|@file|jose>');
   const token = readToken(positionals[0]);
+  const verifier = await openVerifier(values, token?.bareJose);
   if (token === null) return unparseable(!!values.json, 'the token');
-  const json = verifier.inspectJson(token, { bareCwt: !!values.cwt });
+  const json = verifier.inspectJson(withJoseHeader(token, values), { bareCwt: !!values.cwt && !token.bareJose });
   const result = JSON.parse(json);
   process.stdout.write(values.json ? json + '\n' : describeInspection(result));
   return result.ok ? EXIT_OK : EXIT_REJECTED;
@@ -329,7 +427,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'keygen': return cmdKeygen(rest);
-      case 'issue': return cmdIssue(rest);
+      case 'issue': return await cmdIssue(rest);
       case 'verify': return await cmdVerify(rest);
       case 'inspect': return await cmdInspect(rest);
       case 'replay': return await cmdReplay(rest, false);

@@ -108,6 +108,12 @@ export function hostImports(crypto: CryptoProvider, memory: () => WebAssembly.Me
       mem(out, 32).set(crypto.hmacSha256(k, mem(ptr, len)));
       return 0;
     },
+    hmac_sha512(handle: number, ptr: number, len: number, out: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      mem(out, 64).set(crypto.hmacSha512(k, mem(ptr, len)));
+      return 0;
+    },
     ed25519_verify(handle: number, msg: number, msgLen: number, sig: number, sigLen: number): number {
       const k = keys.get(handle);
       if (k === undefined) return -2;
@@ -133,6 +139,13 @@ export function hostImports(crypto: CryptoProvider, memory: () => WebAssembly.Me
       if (k === undefined) return -2;
       const pt = crypto.aesGcmDecrypt(k, mem(nonce, nonceLen), mem(aad, aadLen), mem(ct, ctLen));
       if (pt === null) return -1;
+      mem(out, pt.length).set(pt);
+      return pt.length;
+    },
+    aes_cbc_decrypt(handle: number, iv: number, ct: number, ctLen: number, out: number): number {
+      const k = keys.get(handle);
+      if (k === undefined) return -2;
+      const pt = crypto.aesCbcDecrypt(k, mem(iv, 16), mem(ct, ctLen));
       mem(out, pt.length).set(pt);
       return pt.length;
     },

@@ -1,11 +1,11 @@
 // Crypto primitives behind the `env` imports of docs/abi.md. Three providers
 // share one interface: portable @noble/* code, node:crypto (OpenSSL), and a mix
 // of the two that takes the faster library per primitive.
-import { gcm } from '@noble/ciphers/aes.js';
+import { cbc, gcm } from '@noble/ciphers/aes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { CcmKey, ccmDecrypt } from './ccm.js';
 
@@ -22,6 +22,8 @@ export interface CryptoProvider {
   sha256(data: Uint8Array): Uint8Array;
   /** HMAC-SHA256 (RFC 2104), 32 bytes; COSE algs 4 and 5 truncate it. */
   hmacSha256(key: KeyRef, data: Uint8Array): Uint8Array;
+  /** HMAC-SHA512, 64 bytes (the MAC half of a JOSE A256CBC-HS512 key). */
+  hmacSha512(key: KeyRef, data: Uint8Array): Uint8Array;
   /** Strict RFC 8032 §5.1.7 verification; false for any malformed signature. */
   ed25519Verify(key: KeyRef, msg: Uint8Array, sig: Uint8Array): boolean;
   /** ECDSA P-256 with SHA-256 over msg, sig = r ‖ s (RFC 9053 §2.1); high-S accepted. */
@@ -30,9 +32,15 @@ export interface CryptoProvider {
   aesCcmDecrypt(key: KeyRef, nonce: Uint8Array, aad: Uint8Array, ctWithTag: Uint8Array, tagLen: number): Uint8Array | null;
   /** 16-byte tag at the end; plaintext or null; throws on a nonce that is not 12 bytes. */
   aesGcmDecrypt(key: KeyRef, nonce: Uint8Array, aad: Uint8Array, ctWithTag: Uint8Array): Uint8Array | null;
+  /**
+   * Raw AES-CBC decryption (no padding removed: the core checks PKCS#7 after
+   * its MAC check); throws on an IV that is not 16 bytes or a ciphertext that
+   * is not whole blocks.
+   */
+  aesCbcDecrypt(key: KeyRef, iv: Uint8Array, ct: Uint8Array): Uint8Array;
 }
 
-type Primitive = 'hmac' | 'ccm' | 'gcm' | 'ed25519' | 'p256';
+type Primitive = 'hmac' | 'hmac512' | 'ccm' | 'gcm' | 'cbc' | 'ed25519' | 'p256';
 
 /**
  * RFC 8032 §5.1.7 lets a verifier accept a signature whose R is a small-order
@@ -80,6 +88,12 @@ function primitiveOf(alg: number): Primitive {
     case 4: // HMAC 256/64
     case 5: // HMAC 256/256
       return 'hmac';
+    case 7: // HMAC 512/512 (the MAC half of JOSE A256CBC-HS512)
+      return 'hmac512';
+    case -65531: // A128CBC (RFC 9459; the AES half of JOSE A128CBC-HS256)
+    case -65530: // A192CBC
+    case -65529: // A256CBC (the AES half of A256CBC-HS512)
+      return 'cbc';
     case 10: // AES-CCM-16-64-128
       return 'ccm';
     case 1: // A128GCM
@@ -106,7 +120,11 @@ function checkKey(alg: number, raw: Uint8Array): Primitive {
   };
   switch (primitive) {
     case 'hmac':
+    case 'hmac512':
       if (raw.length === 0) throw new Error(`COSE alg ${alg} key must not be empty`);
+      break;
+    case 'cbc':
+      size(16 + 8 * (alg + 65531)); // A128CBC, A192CBC, A256CBC: 16, 24, 32 bytes
       break;
     case 'ccm':
       size(16);
@@ -159,6 +177,14 @@ function material<T>(key: KeyRef, provider: string, primitive: Primitive): T {
   return key.material as T;
 }
 
+function checkCbc(iv: Uint8Array, ct: Uint8Array): void {
+  if (iv.length !== 16) throw new Error(`AES-CBC IV must be 16 bytes, got ${iv.length}`);
+  if (ct.length === 0 || ct.length % 16 !== 0) throw new Error(`AES-CBC ciphertext must be whole blocks, got ${ct.length} bytes`);
+}
+
+/** OpenSSL cipher names of AES-CBC by key length. */
+const CBC_CIPHERS: Record<number, string> = { 16: 'aes-128-cbc', 24: 'aes-192-cbc', 32: 'aes-256-cbc' };
+
 // COSE AES-GCM takes a 96-bit nonce only (RFC 9053 §4.1).
 function checkGcmNonce(nonce: Uint8Array): void {
   if (nonce.length !== 12) throw new Error(`AES-GCM nonce must be 12 bytes, got ${nonce.length}`);
@@ -187,10 +213,14 @@ export const nobleCrypto: CryptoProvider = {
         const keyed = hmac.create(sha256, bytes);
         return new Prepared('noble', primitive, { keyed, scratch: keyed.clone() });
       }
+      case 'hmac512': {
+        const keyed = hmac.create(sha512, bytes);
+        return new Prepared('noble', primitive, { keyed, scratch: keyed.clone() });
+      }
       case 'ccm':
         return new Prepared('noble', primitive, new CcmKey(bytes));
       default:
-        // noble's ed25519/p256 verify and gcm take key bytes only.
+        // noble's ed25519/p256 verify, gcm and cbc take key bytes only.
         return new Prepared('noble', primitive, bytes);
     }
   },
@@ -202,6 +232,11 @@ export const nobleCrypto: CryptoProvider = {
   hmacSha256(key, data) {
     const { keyed, scratch } = material<NobleHmacKey>(key, 'noble', 'hmac');
     // Calls are synchronous, so one scratch instance per key is never shared.
+    return keyed._cloneInto(scratch).update(data).digest();
+  },
+
+  hmacSha512(key, data) {
+    const { keyed, scratch } = material<NobleHmacKey>(key, 'noble', 'hmac512');
     return keyed._cloneInto(scratch).update(data).digest();
   },
 
@@ -240,6 +275,12 @@ export const nobleCrypto: CryptoProvider = {
       return null; // tag mismatch
     }
   },
+
+  aesCbcDecrypt(key, iv, ct) {
+    const k = material<Uint8Array>(key, 'noble', 'cbc');
+    checkCbc(iv, ct);
+    return cbc(k, iv, { disablePadding: true }).decrypt(ct);
+  },
 };
 
 /** node:crypto (OpenSSL) for every primitive; rejects where node:crypto cannot be imported. */
@@ -258,7 +299,9 @@ export async function nodeCrypto(): Promise<CryptoProvider> {
       const primitive = checkKey(alg, raw);
       switch (primitive) {
         case 'hmac':
+        case 'hmac512':
         case 'ccm':
+        case 'cbc':
           // createSecretKey copies the bytes.
           return new Prepared('node', primitive, c.createSecretKey(raw));
         case 'gcm':
@@ -286,6 +329,10 @@ export async function nodeCrypto(): Promise<CryptoProvider> {
 
     hmacSha256(key, data) {
       return bytes(c.createHmac('sha256', material<KeyObject>(key, 'node', 'hmac')).update(data).digest());
+    },
+
+    hmacSha512(key, data) {
+      return bytes(c.createHmac('sha512', material<KeyObject>(key, 'node', 'hmac512')).update(data).digest());
     },
 
     ed25519Verify(key, msg, sig) {
@@ -340,6 +387,13 @@ export async function nodeCrypto(): Promise<CryptoProvider> {
         return null;
       }
     },
+
+    aesCbcDecrypt(key, iv, ct) {
+      const k = material<KeyObject>(key, 'node', 'cbc');
+      checkCbc(iv, ct);
+      const d = c.createDecipheriv(CBC_CIPHERS[k.symmetricKeySize!], k, iv).setAutoPadding(false);
+      return bytes(Buffer.concat([d.update(ct), d.final()]));
+    },
   };
 }
 
@@ -371,6 +425,8 @@ export async function fastestCrypto(): Promise<CryptoProvider> {
   const pick: Record<Primitive | 'sha256', CryptoProvider> = {
     sha256: node,
     hmac: node,
+    hmac512: node,
+    cbc: node,
     ed25519: node,
     p256: node,
     ccm: node,
@@ -381,9 +437,11 @@ export async function fastestCrypto(): Promise<CryptoProvider> {
     importKey: (alg, raw) => pick[primitiveOf(alg)].importKey(alg, raw),
     sha256: (data) => pick.sha256.sha256(data),
     hmacSha256: (key, data) => pick.hmac.hmacSha256(key, data),
+    hmacSha512: (key, data) => pick.hmac512.hmacSha512(key, data),
     ed25519Verify: (key, msg, sig) => pick.ed25519.ed25519Verify(key, msg, sig),
     p256Verify: (key, msg, sig) => pick.p256.p256Verify(key, msg, sig),
     aesCcmDecrypt: (key, nonce, aad, ct, tagLen) => pick.ccm.aesCcmDecrypt(key, nonce, aad, ct, tagLen),
     aesGcmDecrypt: (key, nonce, aad, ct) => pick.gcm.aesGcmDecrypt(key, nonce, aad, ct),
+    aesCbcDecrypt: (key, iv, ct) => pick.cbc.aesCbcDecrypt(key, iv, ct),
   };
 }

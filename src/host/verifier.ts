@@ -28,7 +28,10 @@ export interface VerifyResult {
   message?: string;
   claims?: TokenClaims;
   kid?: string;
-  alg?: number;
+  /** COSE algorithm number; for a JOSE token the header's name (a JWE's is "dir", with `enc`). */
+  alg?: number | string;
+  /** A JWE's content encryption (JOSE tokens). */
+  enc?: string;
   descriptor: number;
   reflect: number;
 }

@@ -14,5 +14,7 @@ export { encodeCbor, cborHead, compareBytes, Major, Tag } from './cbor.js';
 export type { CborValue } from './cbor.js';
 export { parseIpBinding } from './ip.js';
 export type { IpBinding } from './ip.js';
+export { mintJose, joseCompact, joseKeygen, JOSE_DESCRIPTOR } from './jose.js';
+export type { JoseAlg, JoseEnc, JoseKeyAlg, JoseClaims, JoseMintOptions } from './jose.js';
 export { IssuerError } from './errors.js';
 export type { IssuerErrorCode } from './errors.js';

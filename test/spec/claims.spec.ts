@@ -93,7 +93,10 @@ const BAD_CLAIMS: string[] = [
   one(BIP, "51" + rep("00", 17)), "bip of 17 bytes",
   one(BIP, tstr("abc")), "bip as text that is no address",
   one(BIP, tstr("fe80::1%eth0")), "bip as text with a zone id",
-  one(BIP, tstr("192.0.2.7/24")), "bip as text with a prefix",
+  one(BIP, tstr("192.0.2.7/33")), "bip as text with a prefix beyond 32",
+  one(BIP, tstr("2001:db8::/129")), "bip as text with a prefix beyond 128",
+  one(BIP, tstr("192.0.2.7/")), "bip as text with an empty prefix",
+  one(BIP, tstr("192.0.2.7/x")), "bip as text with a prefix that is no number",
   one(BIP, tstr("0000:0000:0000:0000:0000:0000:0000:0000:00000")), "bip as text over 45 characters",
   one(BIP, "8244c00002001821"), "bip prefix 33 for IPv4",
   one(BIP, "8250" + ADDR16 + "1881"), "bip prefix 129 for IPv6",
@@ -287,6 +290,19 @@ describe("Claims.decode: claim value forms", () => {
     expect<i32>(claims.bipLen).toBe(16);
     expect<string>(toHex(claims.bipBytes, 16)).toBe(ADDR16);
     expect<string>(json()).toBe('{"bip":"2001:db8::1"}');
+  });
+
+  it("accepts bip as IP text with /prefix length (as JWT claims carry it)", () => {
+    expect<bool>(decode(one(BIP, tstr("192.0.2.7/24")))).toBe(true);
+    expect<i32>(claims.bipLen).toBe(4);
+    expect<i32>(claims.bipPrefix).toBe(24);
+    expect<string>(json()).toBe('{"bip":"192.0.2.7/24"}');
+    expect<bool>(decode(one(BIP, tstr("2001:DB8::/64")))).toBe(true);
+    expect<i32>(claims.bipLen).toBe(16);
+    expect<i32>(claims.bipPrefix).toBe(64);
+    expect<string>(json()).toBe('{"bip":"2001:db8::/64"}');
+    expect<bool>(decode(one(BIP, tstr("192.0.2.7/32")))).toBe(true);
+    expect<i32>(claims.bipPrefix).toBe(32);
   });
 
   it("accepts bip as [address bytes, prefix length] up to the address width", () => {

@@ -1,5 +1,5 @@
-import { decimal, decodeBase64url, hexToBytes } from "../../assembly/util/encoding";
-import { u8Hex } from "./helpers";
+import { base64urlDecode, decimal, decodeBase64url, hexToBytes } from "../../assembly/util/encoding";
+import { toHex, u8Hex, utf8 } from "./helpers";
 
 // RFC 4648 §10 test vectors, bytes as hex: "", "f", "fo", "foo", "foob", "fooba", "foobar".
 const RFC4648_TEXT: string[] = ["", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"];
@@ -108,5 +108,29 @@ describe("decimal", () => {
   it("writes what toString() writes", () => {
     const values: u64[] = [0, 1, 9, 10, 99, 100, 4096, 4294967295, 9007199254740991, u64.MAX_VALUE];
     for (let i = 0; i < values.length; i++) expect<string>(decimal(values[i])).toBe(values[i].toString());
+  });
+});
+
+function decodeBytes(s: string): string {
+  const text = utf8(s);
+  const out = new StaticArray<u8>(text.len);
+  const n = base64urlDecode(text.ptr, text.len, changetype<usize>(out));
+  return n < 0 ? "null" : toHex(changetype<usize>(out), n);
+}
+
+describe("base64urlDecode (token bytes in place)", () => {
+  it("decodes the RFC 4648 test vectors and returns their lengths", () => {
+    for (let i = 0; i < RFC4648_TEXT.length; i++) expect<string>(decodeBytes(RFC4648_TEXT[i])).toBe(RFC4648_BYTES[i], RFC4648_TEXT[i]);
+  });
+
+  it("refuses padding, '+', '/', a space, a NUL, bytes beyond ASCII, and one character left over", () => {
+    const inputs: string[] = ["Zg==", "Zm8=", "+A", "/A", "Zm 9", "Zm\u00009", "Zm\u00e99", "Zm9vY"];
+    for (let i = 0; i < inputs.length; i++) expect<string>(decodeBytes(inputs[i])).toBe("null", inputs[i]);
+  });
+
+  it("refuses non-zero leftover bits (one spelling per byte string)", () => {
+    expect<string>(decodeBytes("Zh")).toBe("null");
+    expect<string>(decodeBytes("Zm9")).toBe("null");
+    expect<string>(decodeBytes("Zm8")).toBe("666f");
   });
 });

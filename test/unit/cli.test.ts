@@ -187,3 +187,63 @@ test('inspect of an Encrypt0 token without its key says the claims are encrypted
   const opened = JSON.parse(ntok('inspect', t, '--keys', aes, '--json').out);
   assert.equal(opened.claims.exp, NOW + 60);
 });
+
+// ---- JOSE compact tokens (docs/abi.md, "JOSE tokens").
+
+const ntf = keys('A128CBC-HS256', 'ntf');
+const jose = issue(ntf, '--jose', '--exp', String(NOW + 3600), '--nti', '7', '--sid', '3', '--bip', '192.0.2.7', '--jti', 'abc', '--no-header');
+
+test('keygen makes JOSE oct keys of their algorithm\'s length', () => {
+  for (const [alg, bytes] of [['A128CBC-HS256', 32], ['A256CBC-HS512', 64], ['A256GCM', 32], ['HS256', 32]] as const) {
+    const k = JSON.parse(readFileSync(keys(alg, `k-${alg}`), 'utf8')).keys[0];
+    assert.deepEqual([k.kty, k.alg, Buffer.from(k.k, 'base64url').length], ['oct', alg, bytes]);
+  }
+});
+
+test('issue --jose --no-header prints the compact text of a dir JWE', () => {
+  assert.match(jose, /^[\w-]+\.\.[\w-]+\.[\w-]+\.[\w-]+$/);
+  const header = JSON.parse(Buffer.from(jose.split('.')[0], 'base64url').toString());
+  assert.deepEqual(header, { kid: 'ntf', alg: 'dir', enc: 'A128CBC-HS256' });
+});
+
+test('verify takes JOSE compact text with --keys: behind a header for descriptor 1', () => {
+  const r = ntok('verify', jose, '--keys', ntf, '--now', String(NOW), '--json');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(JSON.parse(r.out), {
+    ok: true, code: 'ok', kid: 'ntf', alg: 'dir', enc: 'A128CBC-HS256', descriptor: 1, reflect: 0,
+    claims: { exp: NOW + 3600, cti: '616263', nti: 7, sid: 3, bip: '192.0.2.7' },
+  });
+  const human = ntok('verify', jose, '--keys', ntf, '--now', String(NOW));
+  assert.match(human.out, /^OK token verified\n {2}header {2}descriptor 0x1, .*\n {2}key {5}kid "ntf", alg dir, enc A128CBC-HS256 \(JOSE\)/);
+});
+
+test('verify takes JOSE compact text from @file, and a --descriptor for it', () => {
+  const file = join(dir, 'jose.txt');
+  writeFileSync(file, jose + '\n');
+  assert.equal(ntok('verify', `@${file}`, '--keys', ntf, '--now', String(NOW)).code, 0);
+  const r = JSON.parse(ntok('verify', jose, '--keys', ntf, '--now', String(NOW), '--descriptor', '65537', '--json').out);
+  assert.deepEqual([r.code, r.descriptor], ['ok', 65537]);
+});
+
+test('verify takes a JOSE token with its header as hex under a configured jose descriptor', () => {
+  const hex = issue(ntf, '--jose', '--exp', String(NOW + 3600), '--descriptor', '45071', '--reflect', '1');
+  assert.match(hex, /^1000b00f/);
+  const config = join(dir, 'jose-config.json');
+  writeFileSync(config, JSON.stringify({ descriptors: [{ id: 0xb00f, format: 'jose', keyset: 'ntf' }], keysets: { ntf: JSON.parse(readFileSync(ntf, 'utf8')) } }));
+  const r = JSON.parse(ntok('verify', hex, '--config', config, '--now', String(NOW), '--json').out);
+  assert.deepEqual([r.code, r.descriptor, r.reflect], ['ok', 0xb00f, 1]);
+  assert.equal(JSON.parse(ntok('verify', hex, '--keys', ntf, '--now', String(NOW), '--json').out).code, 'unknown-descriptor');
+});
+
+test('inspect shows a JWE\'s layer, and its claims with the key', () => {
+  const r = ntok('inspect', jose, '--keys', ntf);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /layer 0: jwe, alg dir, enc A128CBC-HS256 \(JOSE\), kid "ntf", iv [0-9a-f]{32}, payload \d+ B, tag 16 B/);
+  assert.match(r.out, /claims\n {4}exp/);
+  assert.match(ntok('inspect', jose).out, /claims {2}encrypted/);
+});
+
+test('issue --jose refuses CWT-only options and issue refuses --jti without --jose', () => {
+  assert.equal(ntok('issue', '--jose', '--key', ntf, '--cti', '01').code, 2);
+  assert.equal(ntok('issue', '--key', mac, '--jti', 'x').code, 2);
+});

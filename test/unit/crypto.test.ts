@@ -20,6 +20,19 @@ const A128GCM = 1;
 const EDDSA = -8;
 const ES256 = -7;
 
+// Host keys of the halves of JOSE AES-CBC-HMAC keys (docs/abi.md, key_import).
+const HMAC_512_512 = 7;
+const A128CBC = -65531;
+const A256CBC = -65529;
+
+// NIST SP 800-38A, F.2.2 CBC-AES128.Decrypt and F.2.6 CBC-AES256.Decrypt.
+const CBC_IV = '000102030405060708090a0b0c0d0e0f';
+const CBC_PT = '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710';
+const CBC_TESTS = [
+  { alg: A128CBC, key: '2b7e151628aed2a6abf7158809cf4f3c', ct: '7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b273bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7' },
+  { alg: A256CBC, key: '603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4', ct: 'f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b' },
+];
+
 // RFC 8032 §7.1, TEST 1 and TEST 2.
 const ED25519_TESTS = [
   {
@@ -103,6 +116,36 @@ for (const p of providers) {
       p.hmacSha256(k2, utf8('what do ya want for nothing?')),
       hex('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'),
     );
+  });
+
+  test(`${p.name}: computes the HMAC-SHA512 values of RFC 4231 test cases 1 and 2 (key alg 7)`, () => {
+    const k1 = p.importKey(HMAC_512_512, new Uint8Array(20).fill(0x0b));
+    const tc1 = hex('87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854');
+    assert.deepEqual(p.hmacSha512(k1, utf8('Hi There')), tc1);
+    assert.deepEqual(p.hmacSha512(k1, utf8('Hi There')), tc1);
+    assert.deepEqual(
+      p.hmacSha512(p.importKey(HMAC_512_512, utf8('Jefe')), utf8('what do ya want for nothing?')),
+      hex('164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737'),
+    );
+  });
+
+  test(`${p.name}: decrypts the AES-CBC vectors of NIST SP 800-38A F.2.2 and F.2.6, padding left in place`, () => {
+    for (const t of CBC_TESTS) {
+      const key = p.importKey(t.alg, hex(t.key));
+      assert.deepEqual(p.aesCbcDecrypt(key, hex(CBC_IV), hex(t.ct)), hex(CBC_PT));
+      // One block alone: CBC needs no more (a JWE of 15 bytes or less).
+      assert.deepEqual(p.aesCbcDecrypt(key, hex(CBC_IV), hex(t.ct.slice(0, 32))), hex(CBC_PT.slice(0, 32)));
+    }
+  });
+
+  test(`${p.name}: throws for an AES-CBC IV that is not 16 bytes or a ciphertext that is not whole blocks`, () => {
+    const key = p.importKey(A128CBC, hex(CBC_TESTS[0].key));
+    assert.throws(() => p.aesCbcDecrypt(key, new Uint8Array(12), hex(CBC_TESTS[0].ct)));
+    assert.throws(() => p.aesCbcDecrypt(key, hex(CBC_IV), hex(CBC_TESTS[0].ct).subarray(0, 17)));
+    assert.throws(() => p.aesCbcDecrypt(key, hex(CBC_IV), new Uint8Array(0)));
+    assert.throws(() => p.importKey(A128CBC, new Uint8Array(32)));
+    assert.throws(() => p.importKey(A256CBC, new Uint8Array(16)));
+    assert.throws(() => p.hmacSha512(key, utf8('x')), 'an AES-CBC key is no HMAC key');
   });
 
   test(`${p.name}: keeps its own copy of the raw key bytes`, () => {

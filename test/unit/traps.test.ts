@@ -114,8 +114,9 @@ describe('Gateway after a trap', () => {
   });
 
   it('reports a trap in configure as NtokError host-error and keeps the configuration in force', async () => {
-    const g = await Gateway.open({ services: SERVICES }, { maxPages: 2 });
-    // 700 services (49 KB of JSON, parsed into a tree of strings) do not fit beside the input buffer in 2 pages.
+    const g = await Gateway.open({ services: SERVICES }, { maxPages: 3 });
+    // 700 services (47 KB of JSON, parsed into a tree of strings) do not fit beside the static buffers
+    // (input 64 KiB, output 24 KiB, token scratch: ~118 KB) in 3 pages.
     const big = { services: Array.from({ length: 700 }, (_, i) => ({ name: `service-${i}-${'x'.repeat(24)}`, id: i + 1, dscp: 10 })) };
     assert.ok(JSON.stringify(big).length < 65536);
     assert.throws(() => g.configure(big), (e: unknown) => e instanceof NtokError && e.code === 'host-error' && /^trap: /.test(e.message));

@@ -467,7 +467,11 @@ const NEGATIVE: Record<string, NegativeCase[]> = {
     { behaviour: 'rejects descriptor 0x2 when the configuration maps only others', run: () => codeUnder({ descriptors: [{ id: 5 }] }, mint(GOOD_CLAIMS, 'HMAC 256/64')) },
   ],
   'unsupported-format': [
-    { behaviour: 'rejects a token whose descriptor has format jose', run: () => codeUnder({ descriptors: [{ id: 2, format: 'jose', keyset: 'default' }] }, mint(GOOD_CLAIMS, 'HMAC 256/64')) },
+    {
+      behaviour: 'rejects a JWS in the JSON serialization under a jose descriptor (compact only)',
+      run: () => codeUnder({ descriptors: [{ id: 2, format: 'jose', keyset: 'default' }] },
+        concat(CWT_HEADER, utf8('{"payload":"e30","protected":"eyJhbGciOiJIUzI1NiJ9","signature":"AAAA"}'))),
+    },
   ],
   'unknown-critical': [
     { behaviour: 'rejects crit [99] in the protected header', run: () => verifyCode(hs64Token(encodeClaims(GOOD_CLAIMS), new Map<CborValue, CborValue>([[1, 4], [2, [99]], [99, 0]]))) },

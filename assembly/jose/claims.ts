@@ -1,0 +1,75 @@
+// A JWT claims set (RFC 7519 §4) into the Claims the COSE path fills, so
+// that validation, revocation, binding and the packet path see one kind of
+// claims. The value of each claim ntok knows is rewritten as the CBOR a CWT
+// would carry and read by Claims.decodeClaim, which checks it exactly as it
+// checks a CWT's; the claims it does not know are ignored (RFC 7519 §4).
+//
+// Mapping (docs/abi.md): jti is the token id cti, as the UTF-8 bytes of the
+// string (JSON has no byte strings; a JSON "cti" is not a claim ntok knows);
+// a string nti likewise; numbers are integers when they have no fraction or
+// exponent and are below 2^53, floats otherwise (a NumericDate may have a
+// fraction; a huge or fractional id is then a bad claim).
+
+import { CborReader, Major } from "../cbor/reader";
+import { CborWriter } from "../cbor/writer";
+import { JOSE_CBOR, JOSE_CBOR_CAPACITY } from "../scratch";
+import { JsonType, JsonValue } from "../json/reader";
+import { Claims, Claim, claimBit } from "../claims";
+import { Code } from "../result";
+import { Detail } from "../detail-text";
+import { json, jsonFailed } from "./compact";
+
+/**
+ * At most 1,536 bytes of JSON: floats grow most (9 bytes from "1e5,"), to
+ * under 3,500 bytes.
+ */
+const CBOR: usize = JOSE_CBOR;
+const CBOR_CAPACITY: i32 = JOSE_CBOR_CAPACITY; // 4,096 bytes
+const writer = new CborWriter();
+
+/** 2^53: from here on a double no longer holds every integer, so a JSON integer may not be the one written. */
+const TWO_53: f64 = 9007199254740992.0;
+
+/** Any JSON value as CBOR; values no claim can have (objects, booleans, null) become null. */
+function put(w: CborWriter, v: JsonValue): void {
+  if (v.type == JsonType.STRING) w.textString(v.str);
+  else if (v.type == JsonType.NUMBER) {
+    const x = v.num;
+    if (v.isInteger && Math.abs(x) < TWO_53) {
+      if (x >= 0) w.head(Major.UINT, <u64>x);
+      else w.head(Major.NINT, <u64>(-1.0 - x));
+    } else w.float64(x);
+  } else if (v.type == JsonType.ARRAY) {
+    w.head(Major.ARRAY, <u64>v.items.length);
+    for (let i = 0; i < v.items.length; i++) put(w, v.items[i]);
+  } else w.head(Major.SIMPLE, 22);
+}
+
+/**
+ * Reads the claims JSON at (ptr, len) into `claims`; false with the failure in
+ * `r`: not-cwt for a payload that is not a JSON object, limit-exceeded past
+ * the JSON limits, a claim's own code otherwise.
+ */
+export function decodeJsonClaims(ptr: usize, len: i32, claims: Claims, r: CborReader): bool {
+  const root = json.parse(ptr, len);
+  if (root == null) return jsonFailed(r, Code.NOT_CWT, Detail.PAYLOAD_IS_NOT_A_JSON_CLAIMS_SET);
+  if (root.type != JsonType.OBJECT) return r.fail(Code.NOT_CWT, Detail.PAYLOAD_IS_NOT_A_JSON_CLAIMS_SET);
+  claims.reset();
+  const w = writer;
+  w.reset(CBOR, CBOR_CAPACITY);
+  for (let i = 0; i < root.keys.length; i++) {
+    const name = root.keys[i];
+    const bit = name == "jti" ? Claim.CTI : name == "cti" ? 0 : claimBit(name);
+    if (bit == 0) continue;
+    const v = root.items[i];
+    const at = w.pos;
+    if (v.type == JsonType.STRING && (bit == Claim.CTI || bit == Claim.NTI)) {
+      const bytes = String.UTF8.encode(v.str);
+      w.byteString(changetype<usize>(bytes), bytes.byteLength);
+    } else put(w, v);
+    if (w.overflow) return r.fail(Code.TOO_LARGE, Detail.PLAINTEXT_EXCEEDS_ITS_BUFFER);
+    r.reset(at, <i32>(w.pos - at));
+    if (!claims.decodeClaim(r, bit)) return false;
+  }
+  return true;
+}
