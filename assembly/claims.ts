@@ -99,16 +99,11 @@ export class Claims {
     if (n < 0) return false;
     keys.clear();
     for (let i = 0; i < n; i++) {
+      if (!r.head()) return false;
+      if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CLAIM_KEY_IS_NEITHER_INTEGER_NOR_TEXT);
       let bit: u32 = 0;
-      const small = r.smallUint();
-      if (small >= 0) {
-        if (small >= 1 && small <= 7) bit = <u32>1 << <u32>(small - 1);
-      } else {
-        if (!r.head()) return false;
-        if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CLAIM_KEY_IS_NEITHER_INTEGER_NOR_TEXT);
-        if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);
-        else if (r.major == Major.TEXT) bit = this.textClaim(r.ptr, r.len);
-      }
+      if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);
+      else if (r.major == Major.TEXT) bit = this.textClaim(r.ptr, r.len);
       if (bit == 0) {
         // RFC 8392 §3: claims not understood are ignored, but a repeated key is refused all the same.
         if (!keys.add(r) || !r.skip(1)) return false;

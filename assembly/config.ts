@@ -2,6 +2,7 @@
 // (docs/abi.md, "Configuration JSON"). Key material is handed to the host
 // here and never kept in the module: a Key holds only a host handle.
 
+import { RevokedIds } from "./revoked";
 import { JsonReader, JsonType, JsonValue } from "./json/reader";
 import { decimal, decodeBase64url, hexToBytes } from "./util/encoding";
 import {
@@ -75,7 +76,7 @@ export class Config {
   issuers: string[] = [];
   audiences: string[] = [];
   /** "u<decimal>" for integer ids, "b<hex>" for byte-string ids. */
-  revoked: Set<string> = new Set<string>();
+  revoked: RevokedIds = new RevokedIds();
   descriptors: Descriptor[] = [];
   keysets: KeySet[] = [];
   /** The packet path's policy ("services", "gateway"). */
@@ -334,7 +335,7 @@ export class ConfigParser {
     if (v.type != JsonType.OBJECT) return this.bad(Msg.MUST_BE_AN_OBJECT, where);
     const kid = stringMember(v, "kid");
     if (kid == null || kid.length == 0) return this.bad(Msg.JWK_NEEDS_A_KID, where);
-    const kidBytes = String.UTF8.encode(kid);
+    const kidBytes = String.UTF8.encode(kid, false, String.UTF8.ErrorMode.WTF8);
     if (ks.findByKid(changetype<usize>(kidBytes), kidBytes.byteLength) != null) return this.bad(Msg.JWK_KID_APPEARS_TWICE, where, kid);
     const algValue = v.get("alg");
     let alg = 0;

@@ -143,6 +143,20 @@ let gateway: Gateway | null = null;
 /** status() before the first process(). */
 const NO_COUNTERS = new GatewayCounters();
 
+/** status(): the gateway's counters in the order they are written, by name and field. */
+const STATUS_COUNTERS = 13;
+const STATUS_KEYS = memory.data<u8>([
+  <u8>JsonKey.PACKETS, <u8>JsonKey.BAD_PACKETS, <u8>JsonKey.FAST_PATH, <u8>JsonKey.VERIFICATIONS, <u8>JsonKey.CACHE_HITS, <u8>JsonKey.RATE_LIMITED,
+  <u8>JsonKey.REWRITTEN, <u8>JsonKey.WASHED, <u8>JsonKey.DROPPED, <u8>JsonKey.LOST_AT_EXPIRY, <u8>JsonKey.TAGGED, <u8>JsonKey.TAG_TOO_LARGE, <u8>JsonKey.WITHDRAWN,
+]);
+const STATUS_FIELDS = memory.data<u8>([
+  <u8>offsetof<GatewayCounters>("packets"), <u8>offsetof<GatewayCounters>("badPackets"), <u8>offsetof<GatewayCounters>("fastPath"),
+  <u8>offsetof<GatewayCounters>("verifications"), <u8>offsetof<GatewayCounters>("cacheHits"), <u8>offsetof<GatewayCounters>("rateLimited"),
+  <u8>offsetof<GatewayCounters>("rewritten"), <u8>offsetof<GatewayCounters>("washed"), <u8>offsetof<GatewayCounters>("dropped"),
+  <u8>offsetof<GatewayCounters>("lostAtExpiry"), <u8>offsetof<GatewayCounters>("tagged"), <u8>offsetof<GatewayCounters>("tagTooLarge"),
+  <u8>offsetof<GatewayCounters>("withdrawn"),
+]);
+
 function gatewayInForce(): Gateway {
   let g = gateway;
   if (g == null) {
@@ -257,37 +271,20 @@ export function status(): i32 {
   out.open();
   const g = gateway;
   const c = g != null ? g.counters : NO_COUNTERS;
-  out.key(JsonKey.PACKETS); out.uint(c.packets);
-  out.key(JsonKey.BAD_PACKETS); out.uint(c.badPackets);
-  out.key(JsonKey.FAST_PATH); out.uint(c.fastPath);
-  out.key(JsonKey.VERIFICATIONS); out.uint(c.verifications);
-  out.key(JsonKey.CACHE_HITS); out.uint(c.cacheHits);
-  out.key(JsonKey.RATE_LIMITED); out.uint(c.rateLimited);
-  out.key(JsonKey.REWRITTEN); out.uint(c.rewritten);
-  out.key(JsonKey.WASHED); out.uint(c.washed);
-  out.key(JsonKey.DROPPED); out.uint(c.dropped);
-  out.key(JsonKey.LOST_AT_EXPIRY); out.uint(c.lostAtExpiry);
-  out.key(JsonKey.TAGGED); out.uint(c.tagged);
-  out.key(JsonKey.TAG_TOO_LARGE); out.uint(c.tagTooLarge);
-  out.key(JsonKey.WITHDRAWN); out.uint(c.withdrawn);
+  // The counters in a table (name, field): a key and a value written per row, in a loop.
+  for (let i = 0; i < STATUS_COUNTERS; i++) {
+    out.key(<JsonKey>load<u8>(STATUS_KEYS + i));
+    out.uint(load<u64>(changetype<usize>(c) + <usize>load<u8>(STATUS_FIELDS + i)));
+  }
   out.key(JsonKey.FLOWS);
   out.open();
-  if (g != null) {
-    const t = g.flows;
-    out.key(JsonKey.CAPACITY); out.int(t.capacity);
-    out.key(JsonKey.ACTIVE); out.int(t.count);
-    out.key(JsonKey.BYTES); out.int(t.footprint);
-    out.key(JsonKey.INSERTS); out.uint(t.counters.inserts);
-    out.key(JsonKey.EVICTIONS); out.uint(t.counters.evictions);
-    out.key(JsonKey.EXPIRATIONS); out.uint(t.counters.expirations);
-  } else {
-    out.key(JsonKey.CAPACITY); out.int(FlowTable.capacityFor(current.gateway.flowCapacity));
-    out.key(JsonKey.ACTIVE); out.int(0);
-    out.key(JsonKey.BYTES); out.int(0);
-    out.key(JsonKey.INSERTS); out.uint(0);
-    out.key(JsonKey.EVICTIONS); out.uint(0);
-    out.key(JsonKey.EXPIRATIONS); out.uint(0);
-  }
+  const t = g != null ? g.flows : null;
+  out.key(JsonKey.CAPACITY); out.int(t != null ? t.capacity : FlowTable.capacityFor(current.gateway.flowCapacity));
+  out.key(JsonKey.ACTIVE); out.int(t != null ? t.count : 0);
+  out.key(JsonKey.BYTES); out.int(t != null ? t.footprint : 0);
+  out.key(JsonKey.INSERTS); out.uint(t != null ? t.counters.inserts : 0);
+  out.key(JsonKey.EVICTIONS); out.uint(t != null ? t.counters.evictions : 0);
+  out.key(JsonKey.EXPIRATIONS); out.uint(t != null ? t.counters.expirations : 0);
   out.close();
   out.key(JsonKey.TOKEN_CACHE);
   out.open();
@@ -340,7 +337,7 @@ export function revoke(len: i32): i32 {
     out.int(withdrawn);
   } else {
     out.key(JsonKey.MESSAGE);
-    out.string(parser.error.length > 0 ? parser.error : "revocation list larger than the input buffer");
+    out.string(parser.error.length > 0 ? parser.error : message(Msg.REVOCATION_LIST_LARGER_THAN_THE_INPUT_BUFFER));
   }
   out.close();
   __collect();

@@ -132,24 +132,6 @@ export class CborReader {
     return true;
   }
 
-  /**
-   * The usual map key, an unsigned integer below 24 in one byte, read without
-   * a call to head(): returns it with major/info/arg set as head() sets them,
-   * or -1 having read nothing (the caller then reads the key with head()).
-   */
-  @inline smallUint(): i32 {
-    const pos = this.pos;
-    if (pos >= this.end || this.error != Code.OK || this.items >= MAX_ITEMS) return -1;
-    const b = <i32>load<u8>(pos);
-    if (b >= 24) return -1;
-    this.pos = pos + 1;
-    this.items++;
-    this.major = Major.UINT;
-    this.info = b;
-    this.arg = <u64>b;
-    return b;
-  }
-
   isFloat(): bool {
     return this.major == Major.SIMPLE && this.info >= 25 && this.info <= 27;
   }

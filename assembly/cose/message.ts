@@ -123,12 +123,9 @@ export class CoseMessage {
     const n = r.map();
     if (n < 0) return false;
     for (let i = 0; i < n; i++) {
-      if (r.smallUint() < 0) {
-        if (!r.head()) return false;
-        const major = r.major;
-        if (major != Major.UINT && major != Major.NINT && major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.HEADER_LABEL_IS_NEITHER_INTEGER_NOR_TEXT);
-      }
+      if (!r.head()) return false;
       const major = r.major;
+      if (major != Major.UINT && major != Major.NINT && major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.HEADER_LABEL_IS_NEITHER_INTEGER_NOR_TEXT);
       if (!this.keys.add(r)) return false;
       const label = r.arg;
       if (major != Major.UINT || label > LABEL_PARTIAL_IV) {

@@ -31,6 +31,7 @@ import { findOptionTokens } from "../carrier/ipv6-option";
 import { prefixMatches, anyPrefixMatches } from "../util/prefix";
 import { checkToken, tokenClaims, tokenHeader, tokenKeySet, tokenDescriptorService } from "../token";
 import { tokenIdKey } from "../validate";
+import { RevokedIds, idHash } from "../revoked";
 import { Claim } from "../claims";
 import { current } from "../config";
 import { sha256 } from "../host";
@@ -70,12 +71,6 @@ const CACHE_VALUE_BYTES = 36;
 
 const DIGEST: usize = memory.data(32);
 
-/** FNV-1a over a token id key ("u<decimal>" / "b<hex>", ASCII); never 0, which means "no id". */
-function idHash(key: string): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < key.length; i++) h = (h ^ <u32>key.charCodeAt(i)) * 16777619;
-  return h != 0 ? h : 1;
-}
 
 export class Verdict {
   action: Action = Action.ACCEPT;
@@ -178,7 +173,7 @@ export class Gateway {
    * cache is the caller's: it holds verdicts from before a revocation
    * (revoke() empties it; a reconfiguration has made a new one).
    */
-  withdrawRevoked(revoked: Set<string>): i32 {
+  withdrawRevoked(revoked: RevokedIds): i32 {
     if (revoked.size == 0) return 0;
     const keys = revoked.values();
     const hashes = new StaticArray<u32>(keys.length);

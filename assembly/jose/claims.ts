@@ -64,7 +64,7 @@ export function decodeJsonClaims(ptr: usize, len: i32, claims: Claims, r: CborRe
     const v = root.items[i];
     const at = w.pos;
     if (v.type == JsonType.STRING && (bit == Claim.CTI || bit == Claim.NTI)) {
-      const bytes = String.UTF8.encode(v.str);
+      const bytes = String.UTF8.encode(v.str, false, String.UTF8.ErrorMode.WTF8);
       w.byteString(changetype<usize>(bytes), bytes.byteLength);
     } else put(w, v);
     if (w.overflow) return r.fail(Code.TOO_LARGE, Detail.PLAINTEXT_EXCEEDS_ITS_BUFFER);

@@ -199,7 +199,7 @@ export class JsonWriter {
 
   /** A JSON string from an AS string (messages, names). */
   string(s: string): void {
-    const utf8 = String.UTF8.encode(s);
+    const utf8 = String.UTF8.encode(s, false, String.UTF8.ErrorMode.WTF8);
     this.stringBytes(changetype<usize>(utf8), utf8.byteLength);
   }
 

@@ -39,7 +39,7 @@ export function base64urlDecode(src: usize, len: i32, out: usize, strict: bool =
 /** base64url text (a JWK member) to bytes; null as base64urlDecode refuses it. */
 export function decodeBase64url(s: string, strict: bool = true): Uint8Array | null {
   // A character beyond ASCII becomes bytes >= 0x80, which are outside the alphabet.
-  const text = String.UTF8.encode(s);
+  const text = String.UTF8.encode(s, false, String.UTF8.ErrorMode.WTF8);
   const out = new Uint8Array((text.byteLength * 3) >> 2);
   return base64urlDecode(changetype<usize>(text), text.byteLength, out.dataStart, strict) < 0 ? null : out;
 }

@@ -23,7 +23,7 @@ export class Prefix {
 
   /** "ip" or "ip/bits"; false when the text is neither. */
   parse(text: string): bool {
-    const utf8 = String.UTF8.encode(text);
+    const utf8 = String.UTF8.encode(text, false, String.UTF8.ErrorMode.WTF8);
     return this.parseBytes(changetype<usize>(utf8), utf8.byteLength);
   }
 

@@ -1,3 +1,4 @@
+import { RevokedIds } from "../../assembly/revoked";
 import { Gateway, Action, PacketDirection, VERDICT_NEW_FLOW, VERDICT_VERIFIED, VERDICT_CACHED, VERDICT_REWRITTEN } from "../../assembly/gateway/gateway";
 import { GatewayConfig, GatewayConfigParser } from "../../assembly/policy/gateway-config";
 import { ConfigParser, setCurrent } from "../../assembly/config";
@@ -260,7 +261,7 @@ describe("Gateway: revocation of live flows", () => {
     run(g, V.stunGood); // cti c0ffee0000000001
     run(g, V.mediaUp);
     expect<u32>(g.verdict.mark).toBe(16);
-    const revoked = new Set<string>();
+    const revoked = new RevokedIds();
     revoked.add("bc0ffee0000000002");
     expect<i32>(g.withdrawRevoked(revoked)).toBe(0);
     run(g, V.mediaUp);
@@ -277,7 +278,7 @@ describe("Gateway: revocation of live flows", () => {
   it("leaves flows decided without a token id alone", () => {
     const g = gateway();
     run(g, V.v6Hbh); // a token without nti or cti
-    const revoked = new Set<string>();
+    const revoked = new RevokedIds();
     revoked.add("bc0ffee0000000001");
     expect<i32>(g.withdrawRevoked(revoked)).toBe(0);
     run(g, V.v6Hbh);
@@ -332,7 +333,7 @@ describe("Gateway: withdrawals the host pushes to the kernel", () => {
     const g = gateway();
     run(g, V.stunGood);
     const flow = g.verdict.flow;
-    const revoked = new Set<string>();
+    const revoked = new RevokedIds();
     revoked.add("bc0ffee0000000001");
     expect<i32>(g.withdrawRevoked(revoked)).toBe(1);
     expect<i32>(g.nextWithdrawn()).toBe(flow);
