@@ -12,6 +12,7 @@ import { Msg } from "./config-message-text";
 import { message } from "./config-message";
 import { JsonKey } from "./json-key-text";
 import { json } from "./jose/compact";
+import { leftGarbage, takeGarbage } from "./util/garbage";
 
 const INPUT_CAPACITY: i32 = 65536;
 const INPUT: usize = memory.data(INPUT_CAPACITY);
@@ -19,11 +20,15 @@ const INPUT: usize = memory.data(INPUT_CAPACITY);
 // The module uses AssemblyScript's minimal runtime: garbage is collected only
 // when __collect() is called, and the collector does not scan the wasm stack.
 // So it runs only at the end of an exported call, when no managed local is
-// live: always after configure (which allocates the configuration), and every
-// COLLECT_EVERY calls of verify/inspect (whose few small temporaries — number
-// text, revocation keys — then cannot pile up).
+// live: always after configure (which allocates the configuration), and after
+// every COLLECT_EVERY calls of verify/inspect/process that left garbage
+// (util/garbage.ts: revocation keys, issuer text, JOSE's JSON trees), so
+// that those few small temporaries cannot pile up; calls that allocate
+// nothing (a COSE token's verification, the fast path) skip the collector's
+// walk over the configuration.
 const COLLECT_EVERY: i32 = 64;
 let callsSinceCollect: i32 = 0;
+let garbageCalls: i32 = 0;
 /**
  * JOSE headers and claims are read as JSON trees (~250 bytes per value, up
  * to 256 values per parse): after this many values the collector runs
@@ -31,9 +36,15 @@ let callsSinceCollect: i32 = 0;
  */
 const COLLECT_JSON_VALUES: i32 = 256;
 
+/** A collection at least this often whatever the calls said they left (a safety net, not the rule). */
+const COLLECT_ANYWAY: i32 = 4096;
+
+/** After a call that may have left garbage: every COLLECT_EVERY calls that did (util/garbage.ts). */
 function collectSometimes(): void {
-  if (++callsSinceCollect >= COLLECT_EVERY || json.values >= COLLECT_JSON_VALUES) {
+  if (takeGarbage() || json.values > 0) garbageCalls++;
+  if (++callsSinceCollect >= COLLECT_ANYWAY || garbageCalls >= COLLECT_EVERY || json.values >= COLLECT_JSON_VALUES) {
     callsSinceCollect = 0;
+    garbageCalls = 0;
     json.values = 0;
     __collect();
   }
@@ -181,7 +192,6 @@ export function verdict_ptr(): usize {
   return VERDICT;
 }
 
-let verificationsSinceCollect: i32 = 0;
 
 /**
  * Runs the packet in the first `len` bytes of the input buffer (a frame of
@@ -203,11 +213,7 @@ export function process(len: i32, link: i32, direction: i32, now: f64): i32 {
   store<u32>(VERDICT + V_FLAGS, v.flags);
   store<i32>(VERDICT + V_LENGTH, v.length);
   // Only token checks leave garbage (number text, revocation keys): the fast path allocates nothing.
-  if ((v.flags & VERDICT_VERIFIED) != 0 && (++verificationsSinceCollect >= COLLECT_EVERY || json.values >= COLLECT_JSON_VALUES)) {
-    verificationsSinceCollect = 0;
-    json.values = 0;
-    __collect();
-  }
+  if ((v.flags & VERDICT_VERIFIED) != 0) collectSometimes();
   return v.code;
 }
 
@@ -255,7 +261,8 @@ export function service_name(service: i32): i32 {
   const services = current.gateway.services;
   if (service <= 0 || service >= services.length) return 0;
   out.string(services[service].name);
-  collectSometimes(); // the name's UTF-8 copy
+  leftGarbage(); // the name's UTF-8 copy
+  collectSometimes();
   return out.length;
 }
 

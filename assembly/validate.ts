@@ -8,6 +8,7 @@ import { CborReader, Major } from "./cbor/reader";
 import { Code } from "./result";
 import { Detail } from "./detail-text";
 import { decimal } from "./util/encoding";
+import { leftGarbage } from "./util/garbage";
 
 export class Verdict {
   code: i32 = Code.OK;
@@ -33,6 +34,7 @@ const HEX = "0123456789abcdef";
  * a board's memory ceiling cannot hold.
  */
 function byteIdKey(ptr: usize, len: i32): string {
+  leftGarbage();
   const s = changetype<string>(__new(<usize>(1 + 2 * len) << 1, idof<string>()));
   const at = changetype<usize>(s);
   store<u16>(at, 0x62); // "b"
@@ -46,6 +48,7 @@ function byteIdKey(ptr: usize, len: i32): string {
 
 /** A token id as the revoked set holds it: "u<decimal>" for an integer, "b<hex>" for bytes. */
 function ntiKey(c: Claims): string {
+  leftGarbage();
   return c.ntiIsBytes ? byteIdKey(c.ntiPtr, c.ntiLen) : "u" + decimal(c.nti);
 }
 
@@ -65,6 +68,7 @@ function isRevoked(c: Claims, cfg: Config): bool {
 }
 
 function textIn(ptr: usize, len: i32, list: string[]): bool {
+  leftGarbage();
   const s = String.UTF8.decodeUnsafe(ptr, len);
   return list.includes(s);
 }

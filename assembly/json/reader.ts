@@ -6,6 +6,7 @@
 // rejected), duplicate object keys rejected, and limits on size, depth and
 // container length so that hostile input cannot exhaust the module.
 
+import { leftGarbage } from "../util/garbage";
 import { isValidUtf8 } from "../util/bytes";
 import { decimal } from "../util/encoding";
 import { Msg } from "../config-message-text";
@@ -66,6 +67,7 @@ export class JsonReader {
   private fail(m: Msg, arg: string = ""): JsonValue | null {
     if (this.failure == Msg.NONE) {
       this.failure = m;
+      leftGarbage(); // the message text
       this.error = message(m, "", arg) + " at byte " + decimal(this.pos - this.start);
     }
     return null;
