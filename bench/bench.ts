@@ -4,10 +4,12 @@
 // (packet-path.ts): ns/packet of the fast path against plain JS, µs per new
 // flow with a token, memory per flow; then ntokd (ntokd.ts): the native host
 // under wasm3 against V8 and the bare native crypto, its size per board and
-// its resident memory. Not a test: prints tables, ratios and targets
+// its resident memory; then the router (load.ts): new flows per second
+// `ntokd run` sustains between network namespaces and the first packet's added
+// delay (as root; skipped elsewhere). Not a test: prints tables, ratios and targets
 // (PASS/MISS) and exits 0. See docs/performance.md.
 //
-//   node dist/bench/bench.js [--quick] [--json] [--tokens] [--packets] [--ntokd] [--wasm FILE]
+//   node dist/bench/bench.js [--quick] [--json] [--tokens] [--packets] [--ntokd] [--load] [--wasm FILE]
 import { createDecipheriv, createHmac, createPublicKey, randomBytes, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,6 +25,7 @@ import { fastestCrypto, nobleCrypto, type CryptoProvider } from '../src/host/cry
 import { Verifier, type VerifyResult } from '../src/host/verifier.js';
 import { CLAIMS_JSON, assert, checkHostBytes, makeFixtures, stubCrypto, verifierConfig, type Fixture } from './fixtures.js';
 import { measureGroup, median, sinkValue, type Measured, type Plan, type Row } from './measure.js';
+import { loadBench } from './load.js';
 import { ntokdBench } from './ntokd.js';
 import { packetPathBench } from './packet-path.js';
 import { fmt, target, targetLine, times as x, type Section, type Target } from './report.js';
@@ -32,10 +35,11 @@ const args = new Set(argv);
 const quick = args.has('--quick');
 const asJson = args.has('--json');
 // Every part unless some are asked for.
-const some = args.has('--tokens') || args.has('--packets') || args.has('--ntokd');
+const some = args.has('--tokens') || args.has('--packets') || args.has('--ntokd') || args.has('--load');
 const runTokens = !some || args.has('--tokens');
 const runPackets = !some || args.has('--packets');
 const runNtokd = !some || args.has('--ntokd');
+const runLoad = !some || args.has('--load');
 const plan: Plan = quick
   ? { rounds: 3, roundMs: 15, warmupMs: 20, asyncWarmupMs: 100 }
   : { rounds: 15, roundMs: 50, warmupMs: 200, asyncWarmupMs: 2000 };
@@ -385,6 +389,16 @@ async function main(): Promise<void> {
       out.push(...ntokd.out);
       targets.push(...ntokd.targets);
       json.ntokd = ntokd.json;
+    }
+  }
+  if (runLoad) {
+    if (wasmPath !== undefined) {
+      out.push('', 'router load: not measured with --wasm (ntokd runs the build/ntok.wasm it was built for)');
+    } else {
+      const load = await loadBench(quick);
+      out.push(...load.out);
+      targets.push(...load.targets);
+      json.load = load.json;
     }
   }
   const wasmBytes = statSync(wasmFile).size;

@@ -72,6 +72,8 @@
 #define MAX_CLIENTS 8
 #define REQUEST_WAIT_S 1.0
 #define MAX_REQUEST 65536
+/* --max-pages: wasm32's 4 GiB in 64 KiB pages (as replay's, ntokd.c). */
+#define WASM_PAGE_LIMIT 65536
 
 struct counters {
 	uint64_t queued, accepted, dropped, marked, undecided, rewritten, tagged, unparsed, traps, verdict_errors;
@@ -97,6 +99,8 @@ struct daemon {
 	const char *config_path, *control_path;
 	uint16_t queue_num;
 	unsigned time_limit_ms;
+	/* --max-pages: the core's linear memory ceiling (0: the build's, a board's wasm_pages). */
+	uint32_t max_pages;
 	int verbose, control_fd;
 	double started;
 	struct counters c;
@@ -539,6 +543,8 @@ static struct strbuf status_json(struct daemon *d)
 	snprintf(num, sizeof num, ",\"uptime\":%.3f", monotonic() - d->started);
 	sb_str(&b, num);
 	add_u64(&b, "time_limit_ms", d->time_limit_ms, 0);
+	add_u64(&b, "memory_bytes", core_memory_bytes(d->core), 0);
+	add_u64(&b, "memory_max_pages", core_memory_max_pages(d->core), 0);
 	add_u64(&b, "queued", c->queued, 0);
 	sb_str(&b, ",\"verdicts\":{");
 	add_u64(&b, "accept", c->accepted, 1);
@@ -879,6 +885,7 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 		{ "time-limit", required_argument, NULL, 't' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "masquerade", required_argument, NULL, 'M' },
+		{ "max-pages", required_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -896,7 +903,7 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 	optind = 1;
 	for (int k = 0; k < MAX_CLIENTS; k++)
 		d.clients[k].fd = -1;
-	while ((opt = getopt_long(argc, argv, "+c:q:s:t:m:M:fvh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+c:q:s:t:m:M:P:fvh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.config_path = optarg; break;
 		case 'q': d.queue_num = (uint16_t)number_arg("queue", optarg, 0, 65535); break;
@@ -904,6 +911,7 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 		case 't': d.time_limit_ms = (unsigned)number_arg("time-limit", optarg, MIN_TIME_LIMIT_MS, MAX_TIME_LIMIT_MS); break;
 		case 'm': module = optarg; break;
 		case 'M': d.masquerade = optarg; break;
+		case 'P': d.max_pages = (uint32_t)number_arg("max-pages", optarg, 1, WASM_PAGE_LIMIT); break;
 		case 'f': foreground = 1; break;
 		case 'v': foreground = 1, d.verbose++; break;
 		case 'h': fputs(DAEMON_USAGE, stdout); return 0;
@@ -920,7 +928,7 @@ int daemon_run(int argc, char **argv, const char *argv0, core_opener open_core)
 	setlogmask(LOG_UPTO(d.verbose > 1 ? LOG_DEBUG : LOG_INFO));
 	d.started = monotonic();
 
-	d.core = open_core(module, argv0, 0, &wasm, &module_path); /* 0: the build's ceiling (a board's wasm_pages) */
+	d.core = open_core(module, argv0, d.max_pages, &wasm, &module_path); /* 0: the build's ceiling (a board's wasm_pages) */
 	if (load_config(&d, err, sizeof err)) {
 		rc = fatal(EXIT_USAGE, "configuration refused: %s", err);
 		goto out;

@@ -11,7 +11,7 @@
 
 #define DAEMON_USAGE                                                                                          \
 	"  ntokd run --config <config.json> [--queue <n>] [--control <socket>] [--time-limit <ms>]\n"          \
-	"            [--masquerade <wan ifname>] [--foreground] [-v] [--module <ntok.wasm>]\n"                \
+	"            [--masquerade <wan ifname>] [--max-pages <n>] [--foreground] [-v] [--module <ntok.wasm>]\n" \
 	"  ntokd status [--control <socket>]\n"                                                              \
 	"  ntokd revoke [--control <socket>] <token id>...   (an integer, or lowercase hex)\n"
 

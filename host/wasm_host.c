@@ -479,6 +479,17 @@ uint32_t core_memory_bytes(struct ntok_core *core)
 	return m3_GetMemorySize(core->runtime);
 }
 
+uint32_t core_memory_max_pages(struct ntok_core *core)
+{
+	uint32_t max = core->runtime->memory.maxPages;
+
+#if d_m3MaxLinearMemoryPages > 0
+	if (!max || max > d_m3MaxLinearMemoryPages)
+		max = d_m3MaxLinearMemoryPages;
+#endif
+	return max;
+}
+
 const char *core_configure(struct ntok_core *core, int32_t len, int32_t *code)
 {
 	const char *res = m3_CallV(core->configure, len);

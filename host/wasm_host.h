@@ -97,5 +97,7 @@ struct ntok_flow_tuple {
 const char *core_withdrawn_flow(struct ntok_core *core, struct ntok_flow_tuple *t, int *found);
 /* The size of linear memory now. */
 uint32_t core_memory_bytes(struct ntok_core *core);
+/* The ceiling memory.grow stops at, in 64 KiB pages: max_pages of core_open, or the build's (a board's wasm_pages). */
+uint32_t core_memory_max_pages(struct ntok_core *core);
 
 #endif

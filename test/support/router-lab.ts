@@ -17,6 +17,7 @@ import { dissect, namespaces, type FlowsJson, type FlowRecord, type ManifestFlow
 export const NTOKD = join(REPO, 'build/ntokd');
 export const TOPOLOGY = join(REPO, 'test/netns/topology.sh');
 export const SEND_PY = join(REPO, 'test/netns/send.py');
+export const FLOOD_PY = join(REPO, 'test/netns/flood.py');
 export const RULES = join(REPO, 'host/rules/iptables-nft.sh');
 const PY = process.env.PYTHON ?? 'python3';
 const PREFIX = 'ntoke2e';
@@ -101,27 +102,108 @@ export function flowPackets(pkts: Pkt[], f: { sport: number; dport: number }): {
   };
 }
 
+/** tcpdump's options beyond the defaults: for captures of floods. */
+export interface CaptureOptions {
+  /** Bytes kept of each packet (-s); the headers are enough to count and read DSCP. */
+  snaplen?: number;
+  /** The kernel's capture buffer in KiB (-B): room for a flood while tcpdump writes. */
+  bufferKib?: number;
+  /** A capture filter (pcap-filter syntax). */
+  filter?: string;
+  /** Nanosecond time stamps in the file (--time-stamp-precision nano), for one-way delays in µs. */
+  nano?: boolean;
+}
+
 /** A tcpdump on one interface, stopped with SIGINT (it then writes its last packets). */
 export class Capture {
-  private constructor(readonly file: string, private child: ChildProcess, private err: () => string) {}
+  /** Packets the kernel dropped before tcpdump read them ("packets dropped by kernel"), once stopped. */
+  kernelDrops = 0;
 
-  static async start(ns: string, dev: string, file: string): Promise<Capture> {
+  private constructor(readonly file: string, private child: ChildProcess, private err: () => string, private errEnd: Promise<void>) {}
+
+  static async start(ns: string, dev: string, file: string, o: CaptureOptions = {}): Promise<Capture> {
     let err = '';
-    const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-w', file, '--immediate-mode', '-U', '-n', '-Z', 'root'],
+    const extra = [
+      ...(o.snaplen === undefined ? [] : ['-s', String(o.snaplen)]),
+      ...(o.bufferKib === undefined ? [] : ['-B', String(o.bufferKib)]),
+      ...(o.nano ? ['--time-stamp-precision', 'nano'] : []),
+      ...(o.filter === undefined ? [] : [o.filter]),
+    ];
+    const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-w', file, '--immediate-mode', '-U', '-n', '-Z', 'root', ...extra],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const errEnd = new Promise<void>((resolve) => child.stderr!.once('close', () => resolve()));
     const ok = await waitFor(() => err.includes('listening on') || child.exitCode !== null, 10_000);
     assert.ok(ok && child.exitCode === null, `tcpdump on ${ns} ${dev} did not start: ${err}`);
-    return new Capture(file, child, () => err);
+    return new Capture(file, child, () => err, errEnd);
   }
 
-  async stop(): Promise<Pkt[]> {
+  /** Stops tcpdump; the file is then complete. */
+  async close(): Promise<void> {
     await sleep(50); // the last packets of a flow reach the interface
     this.child.kill('SIGINT');
     const { code } = await exited(this.child);
     assert.equal(code, 0, `tcpdump exited ${code}: ${this.err()}`);
+    await Promise.race([this.errEnd, sleep(2000)]); // its counts, printed as it exits
+    this.kernelDrops = Number(/(\d+) packets? dropped by kernel/.exec(this.err())?.[1] ?? 0);
+  }
+
+  async stop(): Promise<Pkt[]> {
+    await this.close();
     return packets(this.file);
   }
+}
+
+/** flood.py's payload file: each payload as a 2-byte big-endian length and its bytes. */
+export function writePayloads(file: string, payloads: Uint8Array[]): void {
+  const parts: Uint8Array[] = [];
+  for (const p of payloads) {
+    assert.ok(p.length <= 0xffff);
+    parts.push(new Uint8Array([p.length >>> 8, p.length & 0xff]), p);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+export interface FloodOptions {
+  /** Number of one-packet flows; flow i sends payload i modulo their number. */
+  flows: number;
+  /** Flows per second; 0 or absent: as fast as the machine allows. */
+  rate?: number;
+  /** Flow i: source port sportBase + i mod sockets, destination port dportBase + i div sockets. */
+  sockets?: number;
+  sportBase?: number;
+  dportBase?: number;
+}
+
+/** What flood.py reports (times are wall clock seconds, as tcpdump's). */
+export interface FloodStats {
+  flows: number;
+  sent: number;
+  errors: Record<string, number>;
+  start: number;
+  end: number;
+  elapsed: number;
+  rate: number;
+  late_ms: number;
+}
+
+/** The flows flood.py sends, by (source port, destination port). */
+export function floodPorts(o: FloodOptions): { sports: [number, number]; dports: [number, number] } {
+  const sockets = Math.min(o.sockets ?? 64, o.flows);
+  const sport = o.sportBase ?? 20000;
+  const dport = o.dportBase ?? 20000;
+  return { sports: [sport, sport + sockets - 1], dports: [dport, dport + Math.floor((o.flows - 1) / sockets)] };
+}
+
+/** A process's resident set now and at its peak (/proc/<pid>/status VmRSS, VmHWM), KiB. */
+export function residentKib(pid: number): { rss: number; hwm: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string): number => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
+    assert.ok(m, `no ${name} in /proc/${pid}/status`);
+    return Number(m[1]);
+  };
+  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
 export interface Daemon {
@@ -206,6 +288,23 @@ export class RouterLab {
     });
   }
 
+  /** flood.py in the client namespace, IPv4 to the server; resolves with its statistics. */
+  flood(payloads: string, name: string, o: FloodOptions): Promise<FloodStats> {
+    const out = join(this.dir, `${name}-flood.json`);
+    const args = [FLOOD_PY, payloads, '--src', this.addr.C4, '--dst', this.addr.S4, '--flows', String(o.flows), '--out', out];
+    if (o.rate) args.push('--rate', String(o.rate));
+    if (o.sockets !== undefined) args.push('--sockets', String(o.sockets));
+    if (o.sportBase !== undefined) args.push('--sport-base', String(o.sportBase));
+    if (o.dportBase !== undefined) args.push('--dport-base', String(o.dportBase));
+    const child = spawn('ip', ['netns', 'exec', this.client, PY, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    return exited(child, 120_000).then(({ code }) => {
+      assert.equal(code, 0, `flood.py ${name} exited ${code}: ${err}`);
+      return JSON.parse(readFileSync(out, 'utf8')) as FloodStats;
+    });
+  }
+
   /** Captures on the client's and the server's interface while `traffic` runs. */
   async captured<T>(name: string, traffic: () => Promise<T>): Promise<{ result: T; client: Pkt[]; server: Pkt[] }> {
     const c = await Capture.start(this.client, 'eth0', join(this.dir, `${name}-client.pcap`));
@@ -244,6 +343,18 @@ export class RouterLab {
     return JSON.parse(r.stdout) as Status;
   }
 
+  /**
+   * The kernel's figures for NFQUEUE `queue` in the router (/proc/net/netfilter/nfnetlink_queue), null when
+   * nothing is bound: packets waiting now, dropped (queue full, without fail-open), failed to reach the socket,
+   * and the last packet id given. A packet that found the queue full under fail-open gets no id and no count.
+   */
+  queueStats(queue = 0): { waiting: number; dropped: number; userDropped: number; idSequence: number } | null {
+    const r = spawnSync('ip', ['netns', 'exec', this.router, 'cat', '/proc/net/netfilter/nfnetlink_queue'], { encoding: 'utf8' });
+    const cols = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((c) => c[0] === String(queue));
+    if (!cols) return null;
+    return { waiting: Number(cols[2]), dropped: Number(cols[5]), userDropped: Number(cols[6]), idSequence: Number(cols[7]) };
+  }
+
   /** Whether a process is bound to NFQUEUE `queue` in the router (/proc/net/netfilter/nfnetlink_queue is per namespace). */
   queueBound(queue = 0): boolean {
     const r = spawnSync('ip', ['netns', 'exec', this.router, 'cat', '/proc/net/netfilter/nfnetlink_queue'], { encoding: 'utf8' });
@@ -253,12 +364,12 @@ export class RouterLab {
 
 export interface Status {
   daemon: {
-    pid: number; queue: number; config: string; uptime: number; time_limit_ms: number;
+    pid: number; queue: number; config: string; uptime: number; time_limit_ms: number; memory_bytes: number; memory_max_pages: number;
     queued: number; verdicts: { accept: number; drop: number }; marked: number; undecided: number; rewritten: number; tagged: number;
     unparsed: number; traps: number; late_verdicts: number; netlink_errors: number;
     watchdog_pid: number; watchdog_releases: number; watchdog_restarts: number;
     reloads: number; reload_failures: number; reload_error: string | null; status_requests: number;
   };
-  core: { packets: number; fast_path: number; verifications: number; tagged: number; washed: number; decisions: Record<string, number>;
-    flows: { active: number } } & Record<string, unknown>;
+  core: { packets: number; fast_path: number; verifications: number; rate_limited: number; tagged: number; washed: number;
+    decisions: Record<string, number>; flows: { active: number; capacity: number; evictions: number } } & Record<string, unknown>;
 }
