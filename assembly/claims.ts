@@ -42,7 +42,12 @@ const BIP_TEXT = new Prefix();
 /** Most audiences an aud array may list (RFC 7519 allows an array). */
 const MAX_AUDIENCES: i32 = 16;
 
-/** A NumericDate: integer or floating point (RFC 8392 §2). */
+/**
+ * A NumericDate: integer or floating point (RFC 8392 §2). Unmanaged: the
+ * three live as long as the module (in the one Claims), so the collector
+ * need not know them.
+ */
+@unmanaged
 class NumericDate {
   value: f64 = 0;
   isFloat: bool = false;

@@ -6,6 +6,8 @@ export const HEADER_LEN: i32 = 4;
 /** 0: inserted by origin; 1: inserted by origin, reflect at receiver; 2: reflected. 3..15 reserved. */
 export const REFLECT_MAX: i32 = 2;
 
+// Unmanaged: one instance for the module's life, nothing for the collector to follow.
+@unmanaged
 export class TokenHeader {
   reflect: i32 = 0;
   descriptor: u32 = 0;

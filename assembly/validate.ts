@@ -9,6 +9,7 @@ import { Code } from "./result";
 import { Detail } from "./detail-text";
 import { decimal } from "./util/encoding";
 import { leftGarbage } from "./util/garbage";
+import { HEX_DIGITS } from "./util/ip";
 
 export class Verdict {
   code: i32 = Code.OK;
@@ -25,7 +26,6 @@ function reject(code: i32, detail: Detail, arg: string = ""): i32 {
   return code;
 }
 
-const HEX = "0123456789abcdef";
 
 /**
  * The revocation list's key for a byte-string nti/cti (config.ts): "b" and
@@ -40,8 +40,8 @@ function byteIdKey(ptr: usize, len: i32): string {
   store<u16>(at, 0x62); // "b"
   for (let i = 0; i < len; i++) {
     const b = <i32>load<u8>(ptr + i);
-    store<u16>(at + 2 + (<usize>i << 2), HEX.charCodeAt(b >> 4));
-    store<u16>(at + 4 + (<usize>i << 2), HEX.charCodeAt(b & 15));
+    store<u16>(at + 2 + (<usize>i << 2), load<u8>(HEX_DIGITS + <usize>(b >> 4)));
+    store<u16>(at + 4 + (<usize>i << 2), load<u8>(HEX_DIGITS + <usize>(b & 15)));
   }
   return s;
 }

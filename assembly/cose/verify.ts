@@ -38,6 +38,8 @@ function buildStructure(m: CoseMessage): i32 {
   return <i32>(at - STRUCTURE);
 }
 
+// Unmanaged: one instance for the module's life, nothing for the collector to follow.
+@unmanaged
 export class LayerCheck {
   code: i32 = Code.OK;
   detail: Detail = Detail.NONE;

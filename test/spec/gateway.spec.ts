@@ -329,6 +329,20 @@ describe("Gateway: withdrawals the host pushes to the kernel", () => {
     expect<i32>(g.expireFlows(V.EXP + 120)).toBe(0); // already withdrawn
   });
 
+  it("walks the table only once a decision can have ended: the earliest expiry is kept, and moved on by each sweep", () => {
+    const g = gateway();
+    expect<f64>(g.flows.earliestExpiry).toBe(Infinity);
+    run(g, V.stunNoToken); // no expiry
+    expect<f64>(g.flows.earliestExpiry).toBe(Infinity);
+    run(g, V.stunGood);
+    const first = g.flows.earliestExpiry;
+    expect<bool>(first > <f64>(V.EXP - 1) && first <= <f64>(V.EXP + 60)).toBe(true, first.toString());
+    expect<i32>(g.expireFlows(first - 0.001)).toBe(0);
+    expect<f64>(g.flows.earliestExpiry).toBe(first); // no sweep: nothing could end
+    expect<i32>(g.expireFlows(first)).toBe(1); // at the stored expiry (rounded down to 1/65536 s) it ends
+    expect<f64>(g.flows.earliestExpiry).toBe(Infinity); // no token flow left to end
+  });
+
   it("reports flows withdrawn by a revocation with the rejected mark", () => {
     const g = gateway();
     run(g, V.stunGood);
