@@ -38,7 +38,7 @@ static const char USAGE[] =
 	"usage:\n"
 	"  ntokd verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]\n"
 	"              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...\n"
-	"              [--config <config.json>] [--module <ntok.wasm>]\n"
+	"              [--config <config.json>] [--max-pages <n>] [--module <ntok.wasm>]\n"
 	"  ntokd replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]\n"
 	"              [--module <ntok.wasm>]\n"
 	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]\n"
@@ -251,7 +251,7 @@ void parse_args(int argc, char **argv, const struct opt_spec *specs, const char 
 
 /* Options of `verify`. */
 struct options {
-	const char *keys, *config, *now, *leeway, *require, *module;
+	const char *keys, *config, *now, *leeway, *require, *module, *max_pages;
 	int cwt, json;
 	const char **issuers, **audiences, **revoked;
 	size_t n_issuers, n_audiences, n_revoked;
@@ -268,6 +268,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "leeway", OPT_STRING, &o->leeway, NULL },
 		{ "require", OPT_STRING, &o->require, NULL },
 		{ "module", OPT_STRING, &o->module, NULL },
+		{ "max-pages", OPT_STRING, &o->max_pages, NULL },
 		{ "cwt", OPT_FLAG, &o->cwt, NULL },
 		{ "json", OPT_FLAG, &o->json, NULL },
 		{ "issuer", OPT_LIST, &o->issuers, &o->n_issuers },
@@ -704,6 +705,8 @@ static int write_file(const char *path, const uint8_t *bytes, size_t len)
 	return rc;
 }
 
+static uint32_t max_pages_option(const char *value);
+
 static int cmd_verify(int argc, char **argv, const char *argv0)
 {
 	struct options o = { 0 };
@@ -724,7 +727,7 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 		usage("verify needs --keys (or --config)");
 	config = verifier_config(&o);
 
-	core = open_core(o.module, argv0, 0, &wasm, &module_path);
+	core = open_core(o.module, argv0, o.max_pages ? max_pages_option(o.max_pages) : 0, &wasm, &module_path);
 
 	if ((trap = core_write_input(core, (const uint8_t *)config.s, config.len, &len_arg)) ||
 	    (trap = core_configure(core, len_arg, &code)) || (trap = core_output(core, &json, &json_len)))

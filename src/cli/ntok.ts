@@ -33,7 +33,7 @@ const USAGE = `usage:
   ntok inspect <hex|@file|jose> [--keys <jwks.json>] [--cwt] [--descriptor <n>] [--json]
   ntok verify <hex|@file|jose> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]
              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...
-             [--config <config.json>] [--descriptor <n>]
+             [--config <config.json>] [--descriptor <n>] [--max-pages <n>]
   ntok replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]
   ntok tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]
 algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM;
@@ -76,7 +76,7 @@ function readKeys(path: string): Jwk[] {
 
 const HEX = /^(0x)?([0-9a-fA-F]{2})*$/;
 /** JOSE compact serialization: three (JWS) or five (JWE) base64url parts. */
-const COMPACT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){2}(\.[A-Za-z0-9_-]*){2}?$/;
+const COMPACT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){2}(?:(\.[A-Za-z0-9_-]*){2})?$/; // JWS (3 parts) or JWE (5)
 
 interface TokenInput {
   bytes: Uint8Array;
@@ -320,11 +320,13 @@ function verifierConfig(values: Values, bareJose = false): Record<string, unknow
   return config;
 }
 
-async function openVerifier(values: Values, bareJose = false): Promise<Verifier> {
+async function openVerifier(values: Values, bareJose = false, maxPages?: number): Promise<Verifier> {
   try {
-    return await Verifier.open(verifierConfig(values, bareJose));
+    return await Verifier.open(verifierConfig(values, bareJose), { maxPages });
   } catch (e) {
     if (e instanceof NtokError) usage(`configuration: ${e.message}`);
+    // As ntokd: a trap while configuring (too small a --max-pages) ends the command.
+    if (e instanceof WebAssembly.RuntimeError) usage(`configuration: trap: ${e.message}`);
     throw e;
   }
 }
@@ -335,20 +337,38 @@ function unparseable(json: boolean, what: string): number {
   return EXIT_REJECTED;
 }
 
+/**
+ * A trap in the core (a bug, or a limit of the runtime reached): answered as
+ * ntokd answers it, host-error with the trap's text, and exit 1. The trap's
+ * own words differ between runtimes (V8, wasm3).
+ */
+function trapped(json: boolean, what: string, e: Error): number {
+  process.stderr.write(`ntok: trap in ${what}: ${e.message}\n`);
+  const message = `trap: ${e.message}`;
+  process.stdout.write(json ? JSON.stringify({ ok: false, code: 'host-error', message }) + '\n' : `REJECTED host-error: ${message}\n`);
+  return EXIT_REJECTED;
+}
+
 async function cmdVerify(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     keys: { type: 'string' }, config: { type: 'string' }, now: { type: 'string' }, leeway: { type: 'string' },
     cwt: { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
     issuer: { type: 'string', multiple: true }, audience: { type: 'string', multiple: true },
-    revoked: { type: 'string', multiple: true }, descriptor: { type: 'string' },
+    revoked: { type: 'string', multiple: true }, descriptor: { type: 'string' }, 'max-pages': { type: 'string' },
   });
   if (positionals.length !== 1) usage('verify takes one token: <hex|@file|jose>');
   if (!values.keys && !values.config) usage('verify needs --keys (or --config)');
   const token = readToken(positionals[0]);
-  const verifier = await openVerifier(values, token?.bareJose);
+  const verifier = await openVerifier(values, token?.bareJose, maxPagesOption(values['max-pages'] as string | undefined));
   if (token === null) return unparseable(!!values.json, 'the token');
   const now = numberOption(values.now as string | undefined, 'now');
-  const json = verifier.verifyJson(withJoseHeader(token, values), { now, bareCwt: !!values.cwt && !token.bareJose });
+  let json: string;
+  try {
+    json = verifier.verifyJson(withJoseHeader(token, values), { now, bareCwt: !!values.cwt && !token.bareJose });
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    return trapped(!!values.json, 'verify', e);
+  }
   const result = JSON.parse(json);
   process.stdout.write(values.json ? json + '\n' : describeResult(result));
   return result.ok ? EXIT_OK : EXIT_REJECTED;
