@@ -217,6 +217,18 @@ test('verify takes JOSE compact text with --keys: behind a header for descriptor
   assert.match(human.out, /^OK token verified\n {2}header {2}descriptor 0x1, .*\n {2}key {5}kid "ntf", alg dir, enc A128CBC-HS256 \(JOSE\)/);
 });
 
+test('verify takes JWS compact text (three parts) as it takes a JWE (five)', () => {
+  const hs = keys('HS256', 'hs');
+  const jws = issue(hs, '--jose', '--exp', String(NOW + 3600), '--srv', '1', '--no-header');
+  assert.equal(jws.split('.').length, 3);
+  const r = ntok('verify', jws, '--keys', hs, '--now', String(NOW), '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual([j.ok, j.alg, j.descriptor, j.claims.srv], [true, 'HS256', 1, 1]);
+  // A fourth part is neither a JWS nor a JWE.
+  assert.equal(JSON.parse(ntok('verify', jws + '.x', '--keys', hs, '--json').out).code, 'malformed');
+});
+
 test('verify takes JOSE compact text from @file, and a --descriptor for it', () => {
   const file = join(dir, 'jose.txt');
   writeFileSync(file, jose + '\n');
