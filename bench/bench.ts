@@ -1,6 +1,7 @@
 // ntok benchmark: verify µs/token through the TypeScript shim, against the raw
 // crypto primitives on the same bytes, cose-js on the same bare tokens, and
-// jose on a JWE carrying the same claims; then the packet path
+// jose on a JWE carrying the same claims; then the same claims in every
+// token format, JOSE and COSE (formats.ts): size and verify time; then the packet path
 // (packet-path.ts): ns/packet of the fast path against plain JS, µs per new
 // flow with a token, memory per flow; then ntokd (ntokd.ts): the native host
 // under wasm3 against V8 and the bare native crypto, its size per board and
@@ -9,7 +10,7 @@
 // delay (as root; skipped elsewhere). Not a test: prints tables, ratios and targets
 // (PASS/MISS) and exits 0. See docs/performance.md.
 //
-//   node dist/bench/bench.js [--quick] [--json] [--tokens] [--packets] [--ntokd] [--load] [--wasm FILE]
+//   node dist/bench/bench.js [--quick] [--json] [--tokens] [--formats] [--packets] [--ntokd] [--load] [--wasm FILE]
 import { createDecipheriv, createHmac, createPublicKey, randomBytes, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -27,6 +28,7 @@ import { CLAIMS_JSON, assert, checkHostBytes, makeFixtures, stubCrypto, verifier
 import { measureGroup, median, sinkValue, type Measured, type Plan, type Row } from './measure.js';
 import { loadBench } from './load.js';
 import { ntokdBench } from './ntokd.js';
+import { formatsBench } from './formats.js';
 import { packetPathBench } from './packet-path.js';
 import { fmt, target, targetLine, times as x, type Section, type Target } from './report.js';
 
@@ -35,8 +37,9 @@ const args = new Set(argv);
 const quick = args.has('--quick');
 const asJson = args.has('--json');
 // Every part unless some are asked for.
-const some = args.has('--tokens') || args.has('--packets') || args.has('--ntokd') || args.has('--load');
+const some = args.has('--tokens') || args.has('--formats') || args.has('--packets') || args.has('--ntokd') || args.has('--load');
 const runTokens = !some || args.has('--tokens');
+const runFormats = !some || args.has('--formats');
 const runPackets = !some || args.has('--packets');
 const runNtokd = !some || args.has('--ntokd');
 const runLoad = !some || args.has('--load');
@@ -373,6 +376,11 @@ async function main(): Promise<void> {
     out.push(...tokens.out);
     targets.push(...tokens.targets);
     json = { ...json, ...tokens.json };
+  }
+  if (runFormats) {
+    const formats = await formatsBench(plan, wasm);
+    out.push(...formats.out);
+    json = { ...json, ...formats.json };
   }
   if (runPackets) {
     process.stderr.write('packet path: making the capture...\n');

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The `ntok` command line: keygen, issue, inspect, verify, replay, tag.
+// The `ntok` command line: keygen, issue, inspect, verify, replay, tag, import-ntf.
 // Verification, inspection and the packet path run in ntok.wasm (Verifier,
 // Gateway); this file parses arguments, reads files and prints.
 //
 // Exit codes: 0 ok, 1 a rejected token (including unparseable bytes),
 // 2 bad usage or an unreadable file.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Verifier, NtokError } from '../host/verifier.js';
 import {
@@ -17,6 +17,7 @@ import { WASM_PAGE_LIMIT } from '../host/memory-limit.js';
 import { readCapture, CaptureError } from '../pcap/index.js';
 import { replay } from '../replay.js';
 import { describeResult, describeInspection, describeFlows } from './format.js';
+import { importNtf, NtfImportError, MAX_INPUT_BYTES, type DscpField, type NtfFormat } from '../ntf/index.js';
 
 const EXIT_OK = 0;
 const EXIT_REJECTED = 1;
@@ -36,6 +37,8 @@ const USAGE = `usage:
              [--config <config.json>] [--descriptor <n>] [--max-pages <n>]
   ntok replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]
   ntok tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]
+  ntok import-ntf <entries.json|script.bess> [--out <config.json>] [--format json|bessctl]
+             [--dscp-field tos|dscp]   (docs/config.md, "Importing an ntf configuration")
 algorithms: HMAC 256/64, HMAC 256/256, EdDSA, ES256, AES-CCM-16-64-128, A128GCM;
   JOSE (--jose): HS256, ES256, EdDSA, and for JWE dir A128CBC-HS256, A256CBC-HS512, A128GCM, A256GCM
 tokens: hex of header + token, @file (hex text, raw bytes, or JOSE compact text), or the JOSE
@@ -442,6 +445,51 @@ async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
   return EXIT_OK;
 }
 
+/**
+ * import-ntf: the reference deployment's entries (JSON, or a bessctl
+ * script read as data) as an ntok configuration (src/ntf/). The result goes
+ * through the core's own configure before it is written, so a file this
+ * writes is one every host accepts; the notes (what the import decided or
+ * could not reproduce) go to stderr.
+ */
+async function cmdImportNtf(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: 'string' }, format: { type: 'string' }, 'dscp-field': { type: 'string' },
+  });
+  if (positionals.length !== 1) usage('import-ntf takes one file: JSON entries or a bessctl script');
+  const path = positionals[0];
+  const format = values.format as string | undefined;
+  if (format !== undefined && format !== 'json' && format !== 'bessctl') usage('--format is json or bessctl');
+  const dscpField = (values['dscp-field'] as string | undefined) ?? 'tos';
+  if (dscpField !== 'tos' && dscpField !== 'dscp') usage('--dscp-field is tos (the reference wrote dscp over the TOS byte) or dscp');
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    usage(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (size > MAX_INPUT_BYTES) usage(`${path}: ${size} bytes, larger than the ${MAX_INPUT_BYTES} an ntf configuration could need`);
+  let result;
+  try {
+    result = importNtf(readText(path), { format: format as NtfFormat | undefined, dscpField: dscpField as DscpField, source: path });
+  } catch (e) {
+    if (e instanceof NtfImportError) usage(`${path}:${e.line === undefined ? '' : `${e.line}:`} ${e.code}: ${e.message.replace(/^line \d+: /, '')}`);
+    throw e;
+  }
+  const text = JSON.stringify(result.config, null, 2) + '\n';
+  try {
+    await Verifier.open(text);
+  } catch (e) {
+    if (e instanceof NtokError) usage(`${path}: the core refuses the imported configuration: ${e.message}`);
+    throw e;
+  }
+  for (const note of result.notes) process.stderr.write(`ntok: note: ${note}\n`);
+  if (values.out) writeFileSync(values.out as string, text);
+  else process.stdout.write(text);
+  process.stderr.write(`ntok: ${result.entries.length} ${result.entries.length === 1 ? 'entry' : 'entries'} imported from ${path}${values.out ? ` into ${values.out}` : ''}\n`);
+  return EXIT_OK;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -452,6 +500,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect': return await cmdInspect(rest);
       case 'replay': return await cmdReplay(rest, false);
       case 'tag': return await cmdReplay(rest, true);
+      case 'import-ntf': return await cmdImportNtf(rest);
       case '-h': case '--help': case 'help':
         process.stdout.write(USAGE + '\n');
         return EXIT_OK;

@@ -56,6 +56,8 @@ export interface UdpOptions {
   dport: number;
   payload?: Uint8Array;
   dscp?: number;
+  /** The two ECN bits below the DSCP (RFC 3168 §5). */
+  ecn?: number;
 }
 
 const DEFAULT_PAYLOAD = new TextEncoder().encode('ntok replay test payload');
@@ -66,7 +68,7 @@ export function ipv4Udp(o: UdpOptions): Uint8Array {
   const d = ipv4Bytes(o.dst);
   const payload = o.payload ?? DEFAULT_PAYLOAD;
   const segment = udp(concat(s, d, u16(17), u16(8 + payload.length)), o.sport, o.dport, payload);
-  const header = concat(new Uint8Array([0x45, (o.dscp ?? 0) << 2]), u16(20 + segment.length), u16(0x1234), u16(0x4000),
+  const header = concat(new Uint8Array([0x45, ((o.dscp ?? 0) << 2) | (o.ecn ?? 0)]), u16(20 + segment.length), u16(0x1234), u16(0x4000),
     new Uint8Array([64, 17]), u16(0), s, d);
   header.set(u16(internetChecksum(header)), 10);
   return concat(header, segment);
@@ -92,7 +94,7 @@ export function ipv6Udp(o: UdpOptions & { carrier?: Ipv6Carrier; token?: Uint8Ar
     ext = concat(new Uint8Array([17, length / 8 - 1]), option, padding);
   }
   const next = ext.length === 0 ? 17 : o.carrier === 'hbh' ? 0 : 60;
-  const tclass = (o.dscp ?? 0) << 2;
+  const tclass = ((o.dscp ?? 0) << 2) | (o.ecn ?? 0);
   return concat(u32((6 << 28) | (tclass << 20)), u16(ext.length + segment.length), new Uint8Array([next, 64]), s, d, ext, segment);
 }
 
