@@ -245,10 +245,9 @@ export class ConfigParser {
     for (let i = 0; i < v.items.length; i++) {
       const item = v.items[i];
       if (item.type == JsonType.NUMBER) {
-        if (!item.isInteger || item.num < 0 || item.num > 9007199254740991) {
-          return this.bad(Msg.REVOKED_MUST_BE_A_NON_NEGATIVE_INTEGER_OR_HEX, element("revoked", i));
-        }
-        this.config.revoked.add("u" + decimal(<u64>item.num));
+        // Exactly, to 2^64 - 1: an nti may be any CBOR unsigned integer.
+        if (!item.isUint) return this.bad(Msg.REVOKED_MUST_BE_A_NON_NEGATIVE_INTEGER_OR_HEX, element("revoked", i));
+        this.config.revoked.add("u" + decimal(item.uint));
       } else if (item.type == JsonType.STRING) {
         if (hexToBytes(item.str) == null) return this.bad(Msg.REVOKED_MUST_BE_LOWERCASE_HEX, element("revoked", i));
         this.config.revoked.add("b" + item.str);

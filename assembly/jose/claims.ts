@@ -35,10 +35,9 @@ function put(w: CborWriter, v: JsonValue): void {
   if (v.type == JsonType.STRING) w.textString(v.str);
   else if (v.type == JsonType.NUMBER) {
     const x = v.num;
-    if (v.isInteger && Math.abs(x) < TWO_53) {
-      if (x >= 0) w.head(Major.UINT, <u64>x);
-      else w.head(Major.NINT, <u64>(-1.0 - x));
-    } else w.float64(x);
+    if (v.isUint) w.head(Major.UINT, v.uint); // exact to 2^64 - 1 (a 63-bit nti)
+    else if (v.isInteger && Math.abs(x) < TWO_53) w.head(Major.NINT, <u64>(-1.0 - x));
+    else w.float64(x);
   } else if (v.type == JsonType.ARRAY) {
     w.head(Major.ARRAY, <u64>v.items.length);
     for (let i = 0; i < v.items.length; i++) put(w, v.items[i]);

@@ -24,6 +24,12 @@ export class JsonValue {
   num: f64 = 0;
   /** The number had no fraction or exponent. */
   isInteger: bool = false;
+  /**
+   * A non-negative integer below 2^64, exactly (num is a double: exact only
+   * below 2^53, and token ids are often drawn from 63 bits).
+   */
+  isUint: bool = false;
+  uint: u64 = 0;
   str: string = "";
   items: JsonValue[] = [];
   keys: string[] = [];
@@ -177,10 +183,18 @@ export class JsonReader {
     if (this.peek() == 0x2d) { negative = true; this.pos++; }
     let c = this.peek();
     let value: f64 = 0;
+    let exact: u64 = 0;
+    let fits = true;
     if (c == 0x30) {
       this.pos++;
     } else if (c >= 0x31 && c <= 0x39) {
-      while ((c = this.peek()) >= 0x30 && c <= 0x39) { value = value * 10 + <f64>(c - 0x30); this.pos++; }
+      while ((c = this.peek()) >= 0x30 && c <= 0x39) {
+        const d = <u64>(c - 0x30);
+        value = value * 10 + <f64>d;
+        if (exact > (u64.MAX_VALUE - d) / 10) fits = false;
+        else exact = exact * 10 + d;
+        this.pos++;
+      }
     } else return this.fail(Msg.INVALID_JSON_NUMBER);
     let integer = true;
     if (this.peek() == 0x2e) {
@@ -209,6 +223,8 @@ export class JsonReader {
     if (this.pos - start > 32) return this.fail(Msg.JSON_NUMBER_TOO_LONG);
     v.type = JsonType.NUMBER;
     v.isInteger = integer;
+    v.isUint = integer && fits && !negative;
+    v.uint = exact;
     v.num = negative ? -value : value;
     return v;
   }

@@ -30,7 +30,7 @@ import type { NtfEntry } from './entry.js';
 const MAX_KEYSETS = 16;
 const MAX_DESCRIPTORS = 64;
 const MAX_REVOKED = 4096;
-/** The core reads configuration numbers as doubles: integers are exact below 2^53. */
+/** The configuration is written with JSON.stringify, whose numbers are doubles: integers are exact below 2^53 (the core reads them exactly to 2^64 - 1). */
 const MAX_EXACT = 2n ** 53n - 1n;
 /** utils/stun.h: `kNetworkToken = 0x8030`. */
 const NTF_STUN_ATTRIBUTE = 0x8030;
@@ -115,7 +115,7 @@ export function configFromEntries(entries: NtfEntry[], options: ImportOptions = 
   const revoked = new Set<bigint>();
   for (const e of entries) {
     for (const id of e.blacklist) {
-      if (id > MAX_EXACT) note(e, `blacklist: ${id} is not imported: ntok reads configuration integers and JOSE nti exactly only below 2^53`);
+      if (id > MAX_EXACT) note(e, `blacklist: ${id} is not imported: this importer writes JSON numbers exactly only below 2^53 (add it to "revoked" by hand; the core reads integers exactly)`);
       else revoked.add(id);
     }
   }
