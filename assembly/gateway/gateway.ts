@@ -419,8 +419,9 @@ export class Gateway {
         const srv = claims.has(Claim.SRV) ? (claims.srvIsText ? 0 : <i64>claims.srv) : -1;
         const sid = claims.has(Claim.SID) ? <i64>claims.sid : -1;
         service = this.config.serviceFor(claims.has(Claim.SRV) && claims.srvIsText, claims.srvPtr, claims.srvLen, srv, sid);
-        // A token that names no service gets its descriptor's (docs/config.md).
-        if (srv < 0 && sid < 0) service = tokenDescriptorService();
+        // A token that names no configured service gets its descriptor's, if it has one
+        // (docs/config.md): the key of a per-service descriptor vouches for that service.
+        if (service == 0 || (srv < 0 && sid < 0)) service = tokenDescriptorService();
         if (service == 0) code = Code.UNKNOWN_SERVICE;
       }
       if (!cacheable(code)) return code;

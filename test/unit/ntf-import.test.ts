@@ -491,11 +491,11 @@ describe('a WebRTC STUN Binding Request carrying a JWE network token with header
 });
 
 // ---------------------------------------------------------------------------
-// Where the reference's tokens and ntok's core part ways. These need core
-// changes (assembly/, another agent's area): todo until then, each showing
-// the exact case.
+// Where the reference's tokens and ntok's core parted ways until the core
+// changed: a 63-bit nti (JSON integers now exact), and a sid naming no
+// service (a per-service descriptor's service now applies).
 
-describe('reference tokens the core refuses today (need core changes)', () => {
+describe('reference tokens that needed core changes', () => {
   it('verifies a reference token whose nti is a 63-bit integer, as its issuers made them', async () => {
     const r = importNtf(SCRIPT);
     const v = await Verifier.open(r.config);
@@ -508,7 +508,7 @@ describe('reference tokens the core refuses today (need core changes)', () => {
     assert.equal(res.code, 'ok', JSON.stringify(res));
   });
 
-  it('marks a token whose sid names no configured service with its descriptor\'s service, as the reference did', { todo: 'core: a per-service descriptor\'s service for tokens whose sid/srv names no service; today unknown-service' }, async () => {
+  it('marks a token whose sid names no configured service with its descriptor\'s service, as the reference did', async () => {
     const r = importNtf(SCRIPT);
     const gateway = await Gateway.open(r.config);
     const token = await referenceToken(importedKey(r, 'ntf-0xb00f'), 0xb00f, { bip: CLIENT, sid: 0xbeef });
