@@ -9,6 +9,7 @@
  * bytes and a trap in the core), 2 bad usage, an unreadable file, a refused
  * configuration or a module that is not the one ntokd was built for.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -36,9 +37,9 @@
 
 static const char USAGE[] =
 	"usage:\n"
-	"  ntokd verify <hex|@file> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]\n"
+	"  ntokd verify <hex|@file|jose> --keys <jwks.json> [--now <unix>] [--leeway <s>] [--cwt] [--json]\n"
 	"              [--require <claim,...>] [--issuer <iss>]... [--audience <aud>]... [--revoked <n|h:hex>]...\n"
-	"              [--config <config.json>] [--max-pages <n>] [--module <ntok.wasm>]\n"
+	"              [--config <config.json>] [--descriptor <n>] [--max-pages <n>] [--module <ntok.wasm>]\n"
 	"  ntokd replay <in.pcap> --config <config.json> [--out <out.pcap>] [--now <unix>] [--json] [--max-pages <n>]\n"
 	"              [--module <ntok.wasm>]\n"
 	"  ntokd tag <in.pcap> --config <config.json> --out <out.pcap> [--now <unix>] [--json] [--max-pages <n>]\n"
@@ -251,8 +252,10 @@ void parse_args(int argc, char **argv, const struct opt_spec *specs, const char 
 
 /* Options of `verify`. */
 struct options {
-	const char *keys, *config, *now, *leeway, *require, *module, *max_pages;
+	const char *keys, *config, *now, *leeway, *require, *module, *max_pages, *descriptor;
 	int cwt, json;
+	/* The token is JOSE compact text without a header (read_token): verified behind one for --descriptor. */
+	int bare_jose;
 	const char **issuers, **audiences, **revoked;
 	size_t n_issuers, n_audiences, n_revoked;
 	const char *token;
@@ -269,6 +272,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "require", OPT_STRING, &o->require, NULL },
 		{ "module", OPT_STRING, &o->module, NULL },
 		{ "max-pages", OPT_STRING, &o->max_pages, NULL },
+		{ "descriptor", OPT_STRING, &o->descriptor, NULL },
 		{ "cwt", OPT_FLAG, &o->cwt, NULL },
 		{ "json", OPT_FLAG, &o->json, NULL },
 		{ "issuer", OPT_LIST, &o->issuers, &o->n_issuers },
@@ -413,6 +417,8 @@ struct config_copy {
 	const struct options *o;
 	int first;
 	struct jslice keysets;
+	/* Bare JOSE text and no descriptors in --config: descriptors and a default key set are added. */
+	int jose_descriptors;
 };
 
 static void member_sep(struct config_copy *c)
@@ -427,7 +433,7 @@ static void copy_config_member(void *ctx, struct jslice key, struct jslice value
 	struct config_copy *c = ctx;
 	const struct options *o = c->o;
 
-	if (json_key_is(key, "keysets") && o->keys) {
+	if (json_key_is(key, "keysets") && (o->keys || c->jose_descriptors)) {
 		c->keysets = value; /* merged below, as { ...config.keysets, default } */
 		return;
 	}
@@ -456,15 +462,62 @@ static void copy_keyset(void *ctx, struct jslice key, struct jslice value)
 }
 
 /* verifierConfig in ntok.ts: a --config object, then the options on top. */
+struct member_find {
+	const char *name;
+	int found;
+};
+
+static void find_member(void *ctx, struct jslice key, struct jslice value)
+{
+	struct member_find *f = ctx;
+
+	(void)value;
+	if (json_key_is(key, f->name))
+		f->found = 1;
+}
+
+/* Whether the JSON object v has a member `name` (0 for anything else). */
+static int has_member(struct jslice v, const char *name)
+{
+	struct member_find f = { name, 0 };
+
+	if (json_kind(v) == '{')
+		json_members(v, find_member, &f);
+	return f.found;
+}
+
+/* A member copied as it is. */
+static void copy_member(void *ctx, struct jslice key, struct jslice value)
+{
+	struct config_copy *c = ctx;
+
+	member_sep(c);
+	sb_str(c->b, "\"");
+	sb_add(c->b, key.s, key.n);
+	sb_str(c->b, "\":");
+	sb_add(c->b, value.s, value.n);
+}
+
+/* --descriptor: the descriptor bare JOSE text is verified under (default 0x1, as JOSE_DESCRIPTOR in ntok.ts). */
+static uint32_t jose_descriptor(const struct options *o)
+{
+	double d = o->descriptor ? number_option(o->descriptor, "descriptor") : 1;
+
+	if (!(d >= 0 && d <= 0x0fffffff && d == floor(d)))
+		usage("--descriptor must be a 28-bit descriptor id");
+	return (uint32_t)d;
+}
+
 static struct strbuf verifier_config(const struct options *o)
 {
 	struct strbuf b = { 0 };
-	struct config_copy c = { &b, o, 1, { NULL, 0 } };
+	struct config_copy c = { &b, o, 1, { NULL, 0 }, 0 };
 	char *text = NULL;
 
 	if (o->config) {
 		struct jslice root = read_json(o->config, &text);
 
+		c.jose_descriptors = o->bare_jose && !has_member(root, "descriptors");
 		if (json_kind(root) != '{') {
 			/* Not an object: the options cannot be merged into it, and the
 			 * core refuses it as the TS CLI's stringified copy. */
@@ -475,18 +528,41 @@ static struct strbuf verifier_config(const struct options *o)
 		sb_str(&b, "{");
 		json_members(root, copy_config_member, &c);
 	} else {
+		c.jose_descriptors = o->bare_jose;
 		sb_str(&b, "{");
 	}
-	if (o->keys) {
+	if (o->keys || c.jose_descriptors) {
+		/* As ntok.ts verifierConfig: --keys is the default key set; for bare JOSE text, default is made if absent. */
+		int has_default = has_member(c.keysets, "default");
+
 		member_sep(&c);
 		sb_str(&b, "\"keysets\":{");
 		c.first = 1;
 		if (json_kind(c.keysets) == '{')
-			json_members(c.keysets, copy_keyset, &c);
+			json_members(c.keysets, o->keys ? copy_keyset : copy_member, &c);
+		if (o->keys || !has_default) {
+			member_sep(&c);
+			sb_str(&b, "\"default\":{\"keys\":");
+			if (o->keys)
+				add_keys(&b, o->keys);
+			else
+				sb_str(&b, "[]");
+			sb_str(&b, "}");
+		}
+		sb_str(&b, "}");
+		c.first = 0;
+	}
+	if (c.jose_descriptors) {
+		uint32_t d = jose_descriptor(o);
+
 		member_sep(&c);
-		sb_str(&b, "\"default\":{\"keys\":");
-		add_keys(&b, o->keys);
-		sb_str(&b, "}}");
+		sb_str(&b, "\"descriptors\":[{\"id\":2,\"format\":\"cwt\",\"keyset\":\"default\"}");
+		if (d != 2) {
+			sb_str(&b, ",{\"id\":");
+			sb_json_number(&b, (double)d);
+			sb_str(&b, ",\"format\":\"jose\",\"keyset\":\"default\"}");
+		}
+		sb_str(&b, "]");
 	}
 	if (o->leeway) {
 		double leeway = number_option(o->leeway, "leeway");
@@ -584,13 +660,52 @@ static int decode_hex(const char *s, size_t n, int latin1, uint8_t **out, size_t
 }
 
 /* Token bytes from <hex> or @file (readToken in ntok.ts); -1: neither. */
-static int read_token(const char *arg, uint8_t **token, size_t *len)
+/*
+ * JOSE compact text, as COMPACT in ntok.ts: base64url parts, the first not
+ * empty, three of them (JWS) or five (JWE). Whitespace (JavaScript's \s, as
+ * decode_hex takes it) is skipped when `ws` is set (a file's text).
+ */
+static int copy_compact(const char *s, size_t n, int ws, uint8_t **token, size_t *len)
+{
+	size_t dots = 0, first = 0, o = 0;
+	uint8_t *out = malloc(n + 1);
+
+	if (!out)
+		die("out of memory");
+	for (size_t k = 0; k < n; k++) {
+		unsigned char ch = (unsigned char)s[k];
+
+		if (ws && ((ch && strchr(" \t\n\v\f\r", ch)) || ch == 0xa0))
+			continue;
+		if (ch == '.')
+			dots++;
+		else if (!(isalnum(ch) || ch == '-' || ch == '_'))
+			return free(out), -1;
+		else if (dots == 0)
+			first++;
+		out[o++] = ch;
+	}
+	if (!first || (dots != 2 && dots != 4))
+		return free(out), -1;
+	*token = out;
+	*len = o;
+	return 0;
+}
+
+static int read_token(const char *arg, uint8_t **token, size_t *len, int *bare_jose)
 {
 	char *raw;
 	size_t raw_len, ws = 0;
 
-	if (arg[0] != '@')
-		return decode_hex(arg, strlen(arg), 0, token, len);
+	*bare_jose = 0;
+	if (arg[0] != '@') {
+		if (decode_hex(arg, strlen(arg), 0, token, len) == 0)
+			return 0;
+		if (copy_compact(arg, strlen(arg), 1, token, len))
+			return -1;
+		*bare_jose = 1;
+		return 0;
+	}
 	raw = read_text(arg + 1, &raw_len);
 	for (size_t k = 0; k < raw_len; k++)
 		ws += strchr(" \t\n\v\f\r", raw[k]) && raw[k] ? 1 : (unsigned char)raw[k] == 0xa0;
@@ -598,9 +713,29 @@ static int read_token(const char *arg, uint8_t **token, size_t *len)
 		free(raw);
 		return 0;
 	}
+	if (copy_compact(raw, raw_len, 1, token, len) == 0) {
+		free(raw);
+		*bare_jose = 1;
+		return 0;
+	}
 	*token = (uint8_t *)raw;
 	*len = raw_len;
 	return 0;
+}
+
+/* Bare JOSE text behind a header (reflect 0) for its descriptor, as withJoseHeader in ntok.ts. */
+static void add_jose_header(const struct options *o, uint8_t **token, size_t *len)
+{
+	uint32_t d = jose_descriptor(o);
+	uint8_t *t = malloc(*len + 4);
+
+	if (!t)
+		die("out of memory");
+	t[0] = (uint8_t)(d >> 24), t[1] = (uint8_t)(d >> 16), t[2] = (uint8_t)(d >> 8), t[3] = (uint8_t)d;
+	memcpy(t + 4, *token, *len);
+	free(*token);
+	*token = t;
+	*len += 4;
 }
 
 /* The module beside the binary: <dir of ntokd>/ntok.wasm. */
@@ -718,13 +853,17 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 	int32_t len_arg, code;
 	const char *trap;
 	double now;
-	int rc;
+	int rc, unreadable;
 
 	parse_options(argc, argv, &o);
 	if (o.n_positionals != 1)
-		usage("verify takes one token: <hex|@file>");
+		usage("verify takes one token: <hex|@file|jose>");
 	if (!o.keys && !o.config)
 		usage("verify needs --keys (or --config)");
+	/* Read first: bare JOSE text changes the configuration (verifier_config). */
+	unreadable = read_token(o.token, &token, &token_len, &o.bare_jose);
+	if (!unreadable && o.bare_jose)
+		add_jose_header(&o, &token, &token_len);
 	config = verifier_config(&o);
 
 	core = open_core(o.module, argv0, o.max_pages ? max_pages_option(o.max_pages) : 0, &wasm, &module_path);
@@ -741,7 +880,7 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 	free(config.s);
 
 	json = NULL;
-	if (read_token(o.token, &token, &token_len)) {
+	if (unreadable) {
 		/* As the TS CLI: the JSON is written by the CLI, not the core. */
 		static const char what[] = "the token is neither hex nor @file";
 
@@ -755,7 +894,7 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 	now = o.now ? number_option(o.now, "now") : wall_clock();
 	trap = core_write_input(core, token, token_len, &len_arg);
 	free(token);
-	if (trap || (trap = core_verify(core, len_arg, now, o.cwt ? FLAG_BARE_CWT : 0, &code)) ||
+	if (trap || (trap = core_verify(core, len_arg, now, o.cwt && !o.bare_jose ? FLAG_BARE_CWT : 0, &code)) ||
 	    (trap = core_output(core, &json, &json_len))) {
 		rc = trapped(&o, "verify", trap);
 		goto out;

@@ -94,6 +94,26 @@ for (const alg of ALGS) {
   });
 }
 
+test('bare JOSE compact text (JWS and JWE, argument or @file) verifies alike behind a header for --descriptor', () => {
+  const hs = join(scratch.dir, 'bare-hs.json');
+  const cbc = join(scratch.dir, 'bare-cbc.json');
+  ntok('keygen', '--alg', 'HS256', '--kid', 'bare-hs', '--out', hs);
+  ntok('keygen', '--alg', 'A128CBC-HS256', '--kid', 'bare-cbc', '--out', cbc);
+  for (const key of [hs, cbc]) {
+    const text = ntok('issue', '--jose', '--key', key, '--exp', String(NOW + 60), '--srv', '1', '--no-header');
+    assert.equal(text.split('.').length, key === hs ? 3 : 5);
+    assert.equal(codeOf(conform('verify', [text, '--keys', key, '--now', String(NOW), '--json'], 0)), 'ok');
+    assert.match(conform('verify', [text, '--keys', key, '--now', String(NOW), '--json', '--descriptor', '45071']).out, /"descriptor":45071,/);
+    conform('verify', [`@${file(text + '\n')}`, '--keys', key, '--now', String(NOW), '--json'], 0);
+    conform('verify', [text, '--keys', key, '--now', String(NOW), '--json', '--cwt'], 0); // --cwt does not apply to JOSE text
+    // With descriptors in --config, they are the configuration's: descriptor 1 is not configured as jose there.
+    const cwtOnly = file(JSON.stringify({ descriptors: [{ id: 2, format: 'cwt', keyset: 'default' }] }));
+    assert.equal(codeOf(conform('verify', [text, '--keys', key, '--config', cwtOnly, '--now', String(NOW), '--json'], 1)), 'unknown-descriptor');
+  }
+  conform('verify', ['a.b', '--keys', hs, '--json'], 1); // two parts: neither hex, JWS nor JWE
+  conform('verify', ['a.b.c', '--keys', hs, '--descriptor', '268435456', '--json'], 2); // beyond 28 bits
+});
+
 test('hostile JOSE compact text is refused alike', () => {
   const k = Buffer.alloc(32, 9);
   const keys = [{ kty: 'oct', kid: 'h', alg: 'HS256', k: b64u(k) }, { kty: 'oct', kid: 'c', alg: 'A128CBC-HS256', k: b64u(k) }];
