@@ -110,6 +110,35 @@ static const struct host_key *key_for(int32_t handle, enum key_primitive primiti
 	return *err ? NULL : key;
 }
 
+/*
+ * HMAC-SHA256 (sha512 0) or HMAC-SHA512 over wasm bytes (ptr, len) under key
+ * `handle`, the MAC (32 or 64 bytes) to `out`: 0, or an error code. The two
+ * imports below differ only in this choice.
+ */
+static int32_t hmac_into(IM3Runtime runtime, void *_mem, int sha512, int32_t handle, uint32_t ptr, int32_t len,
+                         uint32_t out)
+{
+	const struct host_key *key;
+	const size_t mac_len = sha512 ? 64 : 32;
+	uint8_t mac[64], *data, *dst;
+	int err;
+
+	if (!keys_get(handle))
+		return ERR_BAD_HANDLE;
+	if (!(data = wasm_range(runtime, _mem, ptr, len)))
+		return ERR_HOST;
+	if (!(key = key_for(handle, sha512 ? KEY_HMAC512 : KEY_HMAC, &err)))
+		return err;
+	if (sha512)
+		crypto_hmac_sha512(key->bytes, key->len, data, (size_t)len, mac);
+	else
+		crypto_hmac_sha256(key->bytes, key->len, data, (size_t)len, mac);
+	if (!(dst = wasm_range(runtime, _mem, out, (int32_t)mac_len)))
+		return ERR_HOST;
+	memcpy(dst, mac, mac_len);
+	return 0;
+}
+
 /* hmac_sha256(key, ptr, len, out) -> 0 */
 m3ApiRawFunction(h_hmac_sha256)
 {
@@ -118,19 +147,8 @@ m3ApiRawFunction(h_hmac_sha256)
 	m3ApiGetArg(uint32_t, ptr);
 	m3ApiGetArg(int32_t, len);
 	m3ApiGetArg(uint32_t, out);
-	const struct host_key *key = keys_get(handle);
-	uint8_t mac[32];
-	int err;
 	(void)_ctx;
-	if (!key)
-		m3ApiReturn(ERR_BAD_HANDLE);
-	RANGE_OR(data, ptr, len, ERR_HOST);
-	if (!(key = key_for(handle, KEY_HMAC, &err)))
-		m3ApiReturn(err);
-	crypto_hmac_sha256(key->bytes, key->len, data, (size_t)len, mac);
-	RANGE_OR(dst, out, 32, ERR_HOST);
-	memcpy(dst, mac, sizeof mac);
-	m3ApiReturn(0);
+	m3ApiReturn(hmac_into(runtime, _mem, 0, handle, ptr, len, out));
 }
 
 /* ed25519_verify / p256_verify(key, msg, msg_len, sig, sig_len) -> 1 / 0 */
@@ -264,19 +282,8 @@ m3ApiRawFunction(h_hmac_sha512)
 	m3ApiGetArg(uint32_t, ptr);
 	m3ApiGetArg(int32_t, len);
 	m3ApiGetArg(uint32_t, out);
-	const struct host_key *key = keys_get(handle);
-	uint8_t mac[64];
-	int err;
 	(void)_ctx;
-	if (!key)
-		m3ApiReturn(ERR_BAD_HANDLE);
-	RANGE_OR(data, ptr, len, ERR_HOST);
-	if (!(key = key_for(handle, KEY_HMAC512, &err)))
-		m3ApiReturn(err);
-	crypto_hmac_sha512(key->bytes, key->len, data, (size_t)len, mac);
-	RANGE_OR(dst, out, 64, ERR_HOST);
-	memcpy(dst, mac, sizeof mac);
-	m3ApiReturn(0);
+	m3ApiReturn(hmac_into(runtime, _mem, 1, handle, ptr, len, out));
 }
 
 /* aes_cbc_decrypt(key, iv, ct, ct_len, out) -> ct_len: raw blocks, 16-byte IV;
