@@ -428,6 +428,18 @@ static void member_sep(struct config_copy *c)
 	c->first = 0;
 }
 
+/* A member copied as it is. */
+static void copy_member(void *ctx, struct jslice key, struct jslice value)
+{
+	struct config_copy *c = ctx;
+
+	member_sep(c);
+	sb_str(c->b, "\"");
+	sb_add(c->b, key.s, key.n);
+	sb_str(c->b, "\":");
+	sb_add(c->b, value.s, value.n);
+}
+
 static void copy_config_member(void *ctx, struct jslice key, struct jslice value)
 {
 	struct config_copy *c = ctx;
@@ -441,27 +453,15 @@ static void copy_config_member(void *ctx, struct jslice key, struct jslice value
 	    (json_key_is(key, "issuers") && o->n_issuers) || (json_key_is(key, "audiences") && o->n_audiences) ||
 	    (json_key_is(key, "revoked") && o->n_revoked))
 		return;
-	member_sep(c);
-	sb_str(c->b, "\"");
-	sb_add(c->b, key.s, key.n);
-	sb_str(c->b, "\":");
-	sb_add(c->b, value.s, value.n);
+	copy_member(c, key, value);
 }
 
 static void copy_keyset(void *ctx, struct jslice key, struct jslice value)
 {
-	struct config_copy *c = ctx;
-
-	if (json_key_is(key, "default"))
-		return;
-	member_sep(c);
-	sb_str(c->b, "\"");
-	sb_add(c->b, key.s, key.n);
-	sb_str(c->b, "\":");
-	sb_add(c->b, value.s, value.n);
+	if (!json_key_is(key, "default"))
+		copy_member(ctx, key, value);
 }
 
-/* verifierConfig in ntok.ts: a --config object, then the options on top. */
 struct member_find {
 	const char *name;
 	int found;
@@ -486,17 +486,6 @@ static int has_member(struct jslice v, const char *name)
 	return f.found;
 }
 
-/* A member copied as it is. */
-static void copy_member(void *ctx, struct jslice key, struct jslice value)
-{
-	struct config_copy *c = ctx;
-
-	member_sep(c);
-	sb_str(c->b, "\"");
-	sb_add(c->b, key.s, key.n);
-	sb_str(c->b, "\":");
-	sb_add(c->b, value.s, value.n);
-}
 
 /* --descriptor: the descriptor bare JOSE text is verified under (default 0x1, as JOSE_DESCRIPTOR in ntok.ts). */
 static uint32_t jose_descriptor(const struct options *o)
@@ -508,6 +497,7 @@ static uint32_t jose_descriptor(const struct options *o)
 	return (uint32_t)d;
 }
 
+/* verifierConfig in ntok.ts: a --config object, then the options on top. */
 static struct strbuf verifier_config(const struct options *o)
 {
 	struct strbuf b = { 0 };
