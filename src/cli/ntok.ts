@@ -181,22 +181,7 @@ function cmdIssue(args: string[]): number | Promise<number> {
   if (!values.key) usage('issue needs --key');
   if (values.jose) return issueJose(values);
   if (values.jti !== undefined) usage('--jti is a JOSE claim: use --cti with CWTs (or --jose)');
-  let claims: NetworkClaims = {};
-  if (values.claims) {
-    const text = (values.claims as string).startsWith('@') ? readText((values.claims as string).slice(1)) : (values.claims as string);
-    try {
-      claims = JSON.parse(text) as NetworkClaims;
-    } catch {
-      usage('--claims must be JSON');
-    }
-  }
-  const now = Math.floor(Date.now() / 1000);
-  for (const name of ['exp', 'nbf', 'iat'] as const) {
-    const t = timeClaim(values[name], name, now);
-    if (t !== undefined) claims[name] = t;
-  }
-  if (values.srv !== undefined) claims.srv = /^\d+$/.test(values.srv as string) ? Number(values.srv) : (values.srv as string);
-  if (values.sid !== undefined) claims.sid = numberOption(values.sid as string, 'sid');
+  const claims = sharedClaims<NetworkClaims>(values);
   if (values.bip !== undefined) claims.bip = values.bip as string;
   if (values.cti !== undefined) claims.cti = values.cti as string;
   if (values.nti !== undefined) {
@@ -247,15 +232,13 @@ function timeClaim(v: unknown, name: string, now: number): number | undefined {
  * JWS (HS256, ES256, EdDSA); hex of the header and text, or with --no-header
  * the compact text itself.
  */
-async function issueJose(values: Values): Promise<number> {
-  for (const cwtOnly of ['cti', 'cwt-tag', 'kid-protected', 'encrypt-with']) {
-    if (values[cwtOnly] !== undefined) usage(`--${cwtOnly} is for CWTs${cwtOnly === 'cti' ? ': JOSE tokens carry --jti' : ''}`);
-  }
-  let claims: JoseClaims = {};
+/** The claims a CWT and a JOSE token take alike: --claims (JSON or @file), then --exp/--nbf/--iat, --srv, --sid. */
+function sharedClaims<T extends { exp?: unknown; nbf?: unknown; iat?: unknown; srv?: string | number; sid?: number }>(values: Values): T {
+  let claims = {} as T;
   if (values.claims) {
     const text = (values.claims as string).startsWith('@') ? readText((values.claims as string).slice(1)) : (values.claims as string);
     try {
-      claims = JSON.parse(text) as JoseClaims;
+      claims = JSON.parse(text) as T;
     } catch {
       usage('--claims must be JSON');
     }
@@ -263,10 +246,18 @@ async function issueJose(values: Values): Promise<number> {
   const now = Math.floor(Date.now() / 1000);
   for (const name of ['exp', 'nbf', 'iat'] as const) {
     const t = timeClaim(values[name], name, now);
-    if (t !== undefined) claims[name] = t;
+    if (t !== undefined) claims[name] = t as T[typeof name];
   }
   if (values.srv !== undefined) claims.srv = /^\d+$/.test(values.srv as string) ? Number(values.srv) : (values.srv as string);
   if (values.sid !== undefined) claims.sid = numberOption(values.sid as string, 'sid');
+  return claims;
+}
+
+async function issueJose(values: Values): Promise<number> {
+  for (const cwtOnly of ['cti', 'cwt-tag', 'kid-protected', 'encrypt-with']) {
+    if (values[cwtOnly] !== undefined) usage(`--${cwtOnly} is for CWTs${cwtOnly === 'cti' ? ': JOSE tokens carry --jti' : ''}`);
+  }
+  const claims = sharedClaims<JoseClaims>(values);
   if (values.nti !== undefined) claims.nti = /^\d+$/.test(values.nti as string) ? Number(values.nti) : (values.nti as string);
   for (const name of ['bip', 'jti', 'iss', 'aud'] as const) if (values[name] !== undefined) claims[name] = values[name] as string;
   const key = pickKey(values.key as string, values.kid as string | undefined);
