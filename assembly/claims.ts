@@ -87,6 +87,7 @@ export class Claims {
   bipLen: i32 = 0;
   bipPrefix: i32 = -1;
 
+  @inline
   reset(): void {
     this.present = 0;
     this.bipPrefix = -1;
@@ -104,7 +105,7 @@ export class Claims {
     if (n < 0) return false;
     keys.clear();
     for (let i = 0; i < n; i++) {
-      if (!r.head()) return false;
+      if (r.smallUint() < 0 && !r.head()) return false;
       if (r.major != Major.UINT && r.major != Major.NINT && r.major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.CLAIM_KEY_IS_NEITHER_INTEGER_NOR_TEXT);
       let bit: u32 = 0;
       if (r.major == Major.UINT && r.arg >= 1 && r.arg <= 7) bit = <u32>1 << <u32>(r.arg - 1);

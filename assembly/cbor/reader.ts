@@ -77,6 +77,7 @@ export class CborReader {
   }
 
   /** Peeks at the major type of the next item without consuming it; -1 at the end. */
+  @inline
   peekMajor(): i32 {
     if (this.pos >= this.end) return -1;
     return <i32>(load<u8>(this.pos) >> 5);
@@ -132,6 +133,30 @@ export class CborReader {
     return true;
   }
 
+  /**
+   * Reads the next item as head() would when it is an unsigned integer below
+   * 24 (one byte: the keys of claims and headers, most alg values) and
+   * returns it; -1, with nothing read, for anything else. Inlined where keys
+   * are read, so the usual key costs no call (a call is dear under wasm3):
+   * `if (r.smallUint() < 0 && !r.head()) return false;` reads any item.
+   */
+  @inline smallUint(): i32 {
+    const pos = this.pos;
+    const items = this.items;
+    if (pos < this.end && this.error == Code.OK && items < MAX_ITEMS) {
+      const b = <i32>load<u8>(pos);
+      if (b < 24) {
+        this.pos = pos + 1;
+        this.items = items + 1;
+        this.major = Major.UINT;
+        this.info = b;
+        this.arg = <u64>b;
+        return b;
+      }
+    }
+    return -1;
+  }
+
   isFloat(): bool {
     return this.major == Major.SIMPLE && this.info >= 25 && this.info <= 27;
   }
@@ -158,6 +183,7 @@ export class CborReader {
   }
 
   /** Reads a map head and returns its pair count, or -1. */
+  @inline
   map(): i32 {
     if (!this.head()) return -1;
     if (this.major != Major.MAP) {
@@ -168,6 +194,7 @@ export class CborReader {
   }
 
   /** Reads a byte string into ptr/len. */
+  @inline
   bytes(): bool {
     if (!this.head()) return false;
     if (this.major != Major.BYTES) return this.fail(Code.MALFORMED, Detail.EXPECTED_A_CBOR_BYTE_STRING);
@@ -225,6 +252,7 @@ export class DuplicateKeys {
   args: StaticArray<u64> = new StaticArray<u64>(DuplicateKeys.CAPACITY);
   ptrs: StaticArray<usize> = new StaticArray<usize>(DuplicateKeys.CAPACITY);
 
+  @inline
   clear(): void {
     this.total = 0;
     this.count = 0;

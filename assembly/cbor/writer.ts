@@ -35,7 +35,7 @@ export function byteStringSize(len: i32): i32 {
 }
 
 /** Writes a byte string (head, then content) at `at` and returns the position after it; the caller made room. */
-export function writeByteString(at: usize, ptr: usize, len: i32): usize {
+@inline export function writeByteString(at: usize, ptr: usize, len: i32): usize {
   at = writeHead(at, Major.BYTES, <u64>len);
   memory.copy(at, ptr, <usize>len);
   return at + <usize>len;

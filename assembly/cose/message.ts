@@ -123,7 +123,7 @@ export class CoseMessage {
     const n = r.map();
     if (n < 0) return false;
     for (let i = 0; i < n; i++) {
-      if (!r.head()) return false;
+      if (r.smallUint() < 0 && !r.head()) return false;
       const major = r.major;
       if (major != Major.UINT && major != Major.NINT && major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.HEADER_LABEL_IS_NEITHER_INTEGER_NOR_TEXT);
       if (!this.keys.add(r)) return false;
@@ -135,7 +135,7 @@ export class CoseMessage {
       if (label == LABEL_ALG) {
         // RFC 9052 §3.1: alg is integrity-protected; one from the unprotected map is not trusted.
         if (!isProtected) return r.fail(Code.MALFORMED, Detail.ALG_MUST_BE_IN_THE_PROTECTED_HEADER);
-        if (!r.head()) return false;
+        if (r.smallUint() < 0 && !r.head()) return false;
         this.hasAlg = true;
         if (r.major == Major.UINT && r.arg <= 0x7fffffff) this.alg = <i32>r.arg;
         else if (r.major == Major.NINT && r.arg < 0x7fffffff) this.alg = -1 - <i32>r.arg;

@@ -4,7 +4,7 @@
 import { writeIp, IP_TEXT_MAX, HEX_DIGITS } from "../util/ip";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
-import { TextKind, needsEscape4 } from "../util/bytes";
+import { TextKind, needsEscape8 } from "../util/bytes";
 import { expand, expandedLength } from "../util/words";
 
 /**
@@ -167,8 +167,8 @@ export class JsonWriter {
   stringBytes(ptr: usize, len: i32, kind: TextKind = TextKind.UNKNOWN): void {
     let i = 0;
     if (kind == TextKind.UNKNOWN) {
-      // Most text needs no escaping: scan (four bytes a step), then copy it whole.
-      while (i + 4 <= len && !needsEscape4(load<u32>(ptr + i))) i += 4;
+      // Most text needs no escaping: scan (eight bytes a step), then copy it whole.
+      while (i + 8 <= len && !needsEscape8(load<u64>(ptr + i))) i += 8;
       while (i < len) {
         const c = <i32>load<u8>(ptr + i);
         if (c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f) break;
