@@ -140,7 +140,7 @@ function joseLayer(ptr: usize, len: i32, ks: KeySet, mode: Mode): i32 {
   if (found != Code.OK) return found;
   if (!openJose(m, run.key, mode == Mode.VERIFY, reader)) return failFromReader();
   if (run.opaque) return Code.OK;
-  if (!decodeJsonClaims(m.plainPtr, m.plainLen, claims, reader)) return failFromReader();
+  if (!decodeJsonClaims(m.plainPtr, m.plainLen, claims, reader, keys)) return failFromReader();
   run.claimsDecoded = true;
   return Code.OK;
 }
