@@ -83,8 +83,11 @@ export class Config {
   gateway: GatewayConfig = new GatewayConfig();
 
   descriptor(id: u32): Descriptor | null {
-    for (let i = 0; i < this.descriptors.length; i++) {
-      const d = unchecked(this.descriptors[i]);
+    const list = this.descriptors;
+    const n = list.length;
+    const items = list.dataStart; // read directly: every token looks its descriptor up
+    for (let i = 0; i < n; i++) {
+      const d = load<Descriptor>(items + (<usize>i << alignof<usize>()));
       if (d.id == id) return d;
     }
     return null;

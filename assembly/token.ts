@@ -181,25 +181,28 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
   return code;
 }
 
-function writeKidBytes(w: JsonWriter, ptr: usize, len: i32): void {
-  w.key(JsonKey.KID);
-  const kind = textKind(ptr, len);
-  if (kind != TextKind.INVALID) w.stringBytes(ptr, len, kind);
-  else w.hex(ptr, len);
-}
-
 /** The message's kid; for a kid-less message, the kid of the key that checked it (if any). */
 function writeKid(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
-  if (kidLen >= 0) writeKidBytes(w, kidPtr, kidLen);
-  else if (key != null) writeKidBytes(w, changetype<usize>(key.kid), key.kid.byteLength);
+  if (kidLen < 0) {
+    if (key == null) return;
+    kidPtr = changetype<usize>(key.kid);
+    kidLen = key.kid.byteLength;
+  }
+  w.key(JsonKey.KID);
+  const kind = textKind(kidPtr, kidLen);
+  if (kind != TextKind.INVALID) w.stringBytes(kidPtr, kidLen, kind);
+  else w.hex(kidPtr, kidLen);
 }
 
 /**
  * A result that does not fit the output buffer (only a 2 KiB token full of
  * bytes that need escaping can do that) is replaced by a short, valid one.
  */
-function finish(w: JsonWriter, code: i32): i32 {
-  if (!w.overflow) return code;
+@inline function finish(w: JsonWriter, code: i32): i32 {
+  return w.overflow ? overflowed(w) : code;
+}
+
+function overflowed(w: JsonWriter): i32 {
   w.reset();
   w.open();
   w.key(JsonKey.OK);
@@ -276,7 +279,7 @@ function writeHeader(w: JsonWriter): void {
   w.key(JsonKey.DESCRIPTOR);
   w.uint(run.header.descriptor);
   w.key(JsonKey.REFLECT);
-  w.int(run.header.reflect);
+  w.uint(<u64>run.header.reflect); // four bits of the header: never negative
 }
 
 /**

@@ -177,7 +177,13 @@ export class JsonWriter {
       kind = i == len ? TextKind.PLAIN : TextKind.ESCAPED;
     }
     if (kind == TextKind.PLAIN) {
-      this.quotedRaw(ptr, len);
+      // quotedRaw's lines, not a call to it: every text claim comes here.
+      if (!this.room(len + 2)) return;
+      const p = this.pos;
+      store<u8>(p, 0x22);
+      memory.copy(p + 1, ptr, len);
+      store<u8>(p + 1 + <usize>len, 0x22);
+      this.pos = p + 2 + <usize>len;
       return;
     }
     this.byte(0x22);
@@ -223,14 +229,20 @@ export class JsonWriter {
     if (this.room(IP_TEXT_MAX)) this.pos += writeIp(ptr, len, this.pos);
   }
 
+  /** `"address"` or `"address/prefix"`: quotes stored directly, room made once. */
   ip(ptr: usize, len: i32, prefix: i32): void {
     if (!this.room(IP_TEXT_MAX + 2)) return;
-    this.byte(0x22);
-    this.pos += writeIp(ptr, len, this.pos);
-    if (prefix >= 0) {
-      this.byte(0x2f);
-      this.uint(<u64>prefix);
+    let p = this.pos;
+    store<u8>(p, 0x22);
+    p += 1 + writeIp(ptr, len, p + 1);
+    if (prefix < 0) {
+      store<u8>(p, 0x22);
+      this.pos = p + 1;
+      return;
     }
+    this.pos = p;
+    this.byte(0x2f);
+    this.uint(<u64>prefix);
     this.byte(0x22);
   }
 
