@@ -15,18 +15,21 @@ export function headSize(arg: u64): i32 {
 /** Writes the shortest head at `at` and returns the position after it; the caller made room (headSize). */
 export function writeHead(at: usize, major: i32, arg: u64): usize {
   const m = major << 5;
-  const size = headSize(arg);
-  if (size == 1) {
+  if (arg < 24) {
     store<u8>(at, <u8>(m | <i32>arg));
     return at + 1;
   }
   // 24, 25, 26, 27: one, two, four or eight argument bytes, big-endian.
-  store<u8>(at, <u8>(m | (size == 2 ? 24 : size == 3 ? 25 : size == 5 ? 26 : 27)));
-  for (let i = size - 1; i >= 1; i--) {
+  let n = 8, info = 27;
+  if (arg < 0x100) { n = 1; info = 24; }
+  else if (arg < 0x10000) { n = 2; info = 25; }
+  else if (arg < 0x100000000) { n = 4; info = 26; }
+  store<u8>(at, <u8>(m | info));
+  for (let i = n; i >= 1; i--) {
     store<u8>(at + <usize>i, <u8>arg);
     arg >>= 8;
   }
-  return at + <usize>size;
+  return at + 1 + <usize>n;
 }
 
 /** Bytes a byte string of `len` bytes takes, head included. */

@@ -2,7 +2,7 @@
 // that was MACed, signed or used as AAD (over the received protected bytes,
 // external_aad empty) and the host runs the primitive on it.
 
-import { byteStringSize, writeByteString } from "../cbor/writer";
+import { writeByteString } from "../cbor/writer";
 import { Code } from "../result";
 import { Detail } from "../detail-text";
 import { equalConstantTime } from "../util/bytes";
@@ -29,7 +29,8 @@ function buildStructure(m: CoseMessage): i32 {
   if (m.type == MessageType.MAC0) { opening = MAC0_OPENING; openingLen = 6; }
   else if (m.type == MessageType.SIGN1) { opening = SIGNATURE1_OPENING; openingLen = 12; }
   const withPayload = m.type != MessageType.ENCRYPT0;
-  const size = openingLen + byteStringSize(m.protectedLen) + 1 + (withPayload ? byteStringSize(m.payloadLen) : 0);
+  // A bound, not the exact size: a head takes at most 5 bytes below 2^32.
+  const size = openingLen + 5 + m.protectedLen + 1 + (withPayload ? 5 + m.payloadLen : 0);
   if (size > STRUCTURE_CAPACITY) return -1;
   memory.copy(STRUCTURE, opening, openingLen);
   let at = writeByteString(STRUCTURE + <usize>openingLen, m.protectedPtr, m.protectedLen);
