@@ -145,7 +145,7 @@ export class Claims {
     return this.validText(r);
   }
 
-  private validText(r: CborReader): bool {
+  @inline private validText(r: CborReader): bool {
     const kind = textKind(r.ptr, r.len);
     if (kind == TextKind.INVALID) return r.fail(Code.MALFORMED, Detail.TEXT_STRING_IS_NOT_VALID_UTF_8);
     this.kind = kind;

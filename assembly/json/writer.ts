@@ -1,7 +1,7 @@
 // Writes the result JSON into a fixed output buffer. The core, not the host,
 // formats results, so every host prints byte-identical JSON.
 
-import { writeIp, IP_TEXT_MAX, HEX_DIGITS } from "../util/ip";
+import { writeIp, writeIpv4, IP_TEXT_MAX, HEX_DIGITS } from "../util/ip";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
 import { TextKind, needsEscape8 } from "../util/bytes";
@@ -234,7 +234,7 @@ export class JsonWriter {
     if (!this.room(IP_TEXT_MAX + 2)) return;
     let p = this.pos;
     store<u8>(p, 0x22);
-    p += 1 + writeIp(ptr, len, p + 1);
+    p += 1 + (len == 4 ? writeIpv4(ptr, p + 1) : writeIp(ptr, len, p + 1)); // IPv4 without writeIp's call
     if (prefix < 0) {
       store<u8>(p, 0x22);
       this.pos = p + 1;

@@ -12,7 +12,7 @@ export const HEX_DIGITS: usize = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 
   return n;
 }
 
-function writeIpv4(ptr: usize, out: usize): i32 {
+export function writeIpv4(ptr: usize, out: usize): i32 {
   let n = 0;
   for (let i = 0; i < 4; i++) {
     if (i > 0) store<u8>(out + n++, 0x2e);
