@@ -36,7 +36,7 @@ export class CborReader {
   pos: usize = 0;
   end: usize = 0;
   items: i32 = 0;
-  /** First failure; once set, every read fails. */
+  /** First failure; once set, every read fails (fail() ends the input: no read needs to look at this). */
   error: i32 = Code.OK;
   detail: Detail = Detail.NONE;
   /** Fills the detail text's "%" (a claim name); a static literal, never allocated. */
@@ -65,6 +65,7 @@ export class CborReader {
       this.detail = detail;
       this.detailArg = arg;
     }
+    this.end = this.pos;
     return false;
   }
 
@@ -90,7 +91,6 @@ export class CborReader {
    * and under wasm3 every field access is an instruction of its own.
    */
   head(): bool {
-    if (this.error != Code.OK) return false;
     let pos = this.pos;
     const end = this.end;
     if (pos >= end) return this.fail(Code.MALFORMED, Detail.CBOR_ITEM_TRUNCATED);
@@ -143,7 +143,7 @@ export class CborReader {
   @inline smallUint(): i32 {
     const pos = this.pos;
     const items = this.items;
-    if (pos < this.end && this.error == Code.OK && items < MAX_ITEMS) {
+    if (pos < this.end && items < MAX_ITEMS) {
       const b = <i32>load<u8>(pos);
       if (b < 24) {
         this.pos = pos + 1;
