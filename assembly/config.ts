@@ -82,7 +82,7 @@ export class Config {
   /** The packet path's policy ("services", "gateway"). */
   gateway: GatewayConfig = new GatewayConfig();
 
-  descriptor(id: u32): Descriptor | null {
+  @inline descriptor(id: u32): Descriptor | null {
     const list = this.descriptors;
     const n = list.length;
     const items = list.dataStart; // read directly: every token looks its descriptor up

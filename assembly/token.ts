@@ -275,7 +275,7 @@ function writeJoseLayer(w: JsonWriter): void {
   w.close();
 }
 
-function writeHeader(w: JsonWriter): void {
+@inline function writeHeader(w: JsonWriter): void {
   w.key(JsonKey.DESCRIPTOR);
   w.uint(run.header.descriptor);
   w.key(JsonKey.REFLECT);
