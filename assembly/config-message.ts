@@ -5,7 +5,7 @@
 
 import { Msg, MSG_TEXT, MSG_OFFSETS } from "./config-message-text";
 import { decimal } from "./util/encoding";
-import { expand, SCRATCH } from "./util/words";
+import { expand, SCRATCH } from "./util/unpack";
 
 /** Msg m's text with "@" replaced by `where` (a field's path) and "%" by `arg`. */
 export function message(m: Msg, where: string = "", arg: string = ""): string {

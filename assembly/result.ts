@@ -1,5 +1,5 @@
 import { RESULT_CODE_COUNT, RESULT_TEXT, RESULT_OFFSETS } from "./result-text";
-import { expandToString } from "./util/words";
+import { expandToString } from "./util/unpack";
 
 // The one result-code enum of ntok. Numbers and names are stable: hosts, the
 // CLI and tests match on them. docs/abi.md carries the same table (a test
@@ -57,7 +57,7 @@ export function codeTextPtr(code: i32, message: bool = false): usize {
   return RESULT_TEXT + <usize>textStart((code << 1) + (message ? 1 : 0));
 }
 
-/** Its length in bytes (a name: printable ASCII, JSON as it is; a meaning: packed, util/words.ts); 0 for an unknown code. */
+/** Its length in bytes (a name: printable ASCII, JSON as it is; a meaning: packed, util/unpack.ts); 0 for an unknown code. */
 export function codeTextLength(code: i32, message: bool = false): i32 {
   if (code < 0 || code >= CODE_COUNT) return 0;
   const i = (code << 1) + (message ? 1 : 0);
@@ -69,7 +69,7 @@ export function codeName(code: i32): string {
   return String.UTF8.decodeUnsafe(codeTextPtr(code), codeTextLength(code));
 }
 
-/** The meaning as a string; packed with the message dictionary (util/words.ts). */
+/** The meaning as a string; packed in byte pairs (util/unpack.ts). */
 export function codeMessage(code: i32): string {
   return expandToString(codeTextPtr(code, true), codeTextLength(code, true));
 }

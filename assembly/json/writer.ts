@@ -5,7 +5,7 @@ import { writeIp, writeIpv4, IP_TEXT_MAX, HEX_DIGITS } from "../util/ip";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
 import { TextKind, needsEscape8 } from "../util/bytes";
-import { expand, expandedLength } from "../util/words";
+import { expand, expandedLength } from "../util/unpack";
 
 /**
  * A 2 KiB token's bytes appear at most twice in a result (inspect: a kid
@@ -70,7 +70,7 @@ export class JsonWriter {
     this.pos += len;
   }
 
-  /** A packed message (util/words.ts), expanded; it needs no escaping. */
+  /** A packed message (util/unpack.ts), expanded; it needs no escaping. */
   message(ptr: usize, len: i32): void {
     if (this.room(expandedLength(ptr, len))) this.pos += expand(ptr, len, this.pos);
   }
