@@ -38,6 +38,16 @@ export const enum TextKind {
   return (any & 0x8080808080808080) != 0;
 }
 
+/**
+ * needsEscape8 for eight ASCII bytes (no high bit set): then no byte can
+ * borrow into a high bit but one below the tested value, and the tests need
+ * no `& ~w`.
+ */
+@inline function asciiNeedsEscape8(w: u64): bool {
+  const any = (w - 0x2020202020202020) | ((w ^ 0x2222222222222222) - 0x0101010101010101) | ((w ^ 0x5c5c5c5c5c5c5c5c) - 0x0101010101010101) | ((w ^ 0x7f7f7f7f7f7f7f7f) - 0x0101010101010101);
+  return (any & 0x8080808080808080) != 0;
+}
+
 @inline function needsEscape(c: u32): bool {
   return c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f;
 }
@@ -50,12 +60,14 @@ export function textKind(ptr: usize, len: i32): TextKind {
   let escaped = false;
   let i = 0;
   while (i < len) {
-    // Claims are mostly ASCII: eight bytes per step while no high bit is set.
-    if (i + 8 <= len) {
-      const w = load<u64>(ptr + i);
+    // Claims are mostly ASCII: eight bytes per step while no high bit is
+    // set, and the last step takes the last eight bytes (some seen already).
+    if (len >= 8) {
+      const at = i + 8 <= len ? i : len - 8;
+      const w = load<u64>(ptr + at);
       if ((w & 0x8080808080808080) == 0) {
-        if (needsEscape8(w)) escaped = true;
-        i += 8;
+        if (asciiNeedsEscape8(w)) escaped = true;
+        i = at + 8;
         continue;
       }
     }

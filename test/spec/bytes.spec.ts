@@ -86,17 +86,30 @@ describe("textKind", () => {
   });
 
   it("says ESCAPED for a quote, backslash, control character or DEL anywhere", () => {
+    // Every length to 24 and every position: the eight-byte steps, and the
+    // last step, which takes the last eight bytes again.
     const specials: u8[] = [0x22, 0x5c, 0x00, 0x1f, 0x0a, 0x7f];
-    const buf = new StaticArray<u8>(9);
-    for (let k = 0; k < specials.length; k++) {
-      for (let at = 0; at < 9; at++) {
-        for (let i = 0; i < 9; i++) buf[i] = 0x61;
-        buf[at] = specials[k];
-        expect<i32>(textKind(changetype<usize>(buf), 9)).toBe(TextKind.ESCAPED, specials[k].toString() + " at " + at.toString());
+    const neighbours: u8[] = [0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7e];
+    const buf = new StaticArray<u8>(24);
+    for (let n = 1; n <= 24; n++) {
+      for (let k = 0; k < specials.length; k++) {
+        for (let at = 0; at < n; at++) {
+          for (let i = 0; i < n; i++) buf[i] = neighbours[(i + k) % neighbours.length];
+          expect<i32>(textKind(changetype<usize>(buf), n)).toBe(TextKind.PLAIN, n.toString());
+          buf[at] = specials[k];
+          expect<i32>(textKind(changetype<usize>(buf), n)).toBe(TextKind.ESCAPED, specials[k].toString() + " at " + at.toString() + " of " + n.toString());
+        }
       }
     }
     expect<i32>(textKind(hex("c2a9 22").ptr, 3)).toBe(TextKind.ESCAPED); // after a 2-byte character
     expect<i32>(textKind(hex("20 21 23 5b 5d 7e").ptr, 6)).toBe(TextKind.PLAIN); // neighbours of the specials
+  });
+
+  it("checks UTF-8 in the bytes the last eight-byte step reads again", () => {
+    expect<i32>(textKind(hex("61626364656667 68 c2a9 6162636465").ptr, 15)).toBe(TextKind.PLAIN);
+    expect<i32>(textKind(hex("61626364656667 68 c2a9 616263 22").ptr, 14)).toBe(TextKind.ESCAPED);
+    expect<i32>(textKind(hex("61626364656667 68 6162636465 c2").ptr, 14)).toBe(TextKind.INVALID); // truncated at the end
+    expect<i32>(textKind(hex("61626364656667 68 61 ff 6263646566").ptr, 15)).toBe(TextKind.INVALID);
   });
 
   it("says INVALID for invalid UTF-8 even after characters to escape", () => {
