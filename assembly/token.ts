@@ -182,7 +182,7 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
 }
 
 /** The message's kid; for a kid-less message, the kid of the key that checked it (if any). */
-function writeKid(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
+@inline function writeKid(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
   if (kidLen < 0) {
     if (key == null) return;
     kidPtr = changetype<usize>(key.kid);
@@ -218,7 +218,7 @@ function overflowed(w: JsonWriter): i32 {
 /** `"ok":true,"code":"ok"`: the common opening, one copy instead of two keys and two values. */
 const OK_STATUS: usize = memory.data<u8>([0x22, 0x6f, 0x6b, 0x22, 0x3a, 0x74, 0x72, 0x75, 0x65, 0x2c, 0x22, 0x63, 0x6f, 0x64, 0x65, 0x22, 0x3a, 0x22, 0x6f, 0x6b, 0x22]);
 
-function writeStatus(w: JsonWriter, code: i32): void {
+@inline function writeStatus(w: JsonWriter, code: i32): void {
   if (code == Code.OK && w.first) {
     w.raw(OK_STATUS, 21);
     w.first = false;

@@ -50,7 +50,7 @@ export class CborReader {
   ptr: usize = 0;
   len: i32 = 0;
 
-  reset(ptr: usize, len: i32): void {
+  @inline reset(ptr: usize, len: i32): void {
     this.pos = ptr;
     this.end = ptr + <usize>len;
     this.items = 0;
