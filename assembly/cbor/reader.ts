@@ -115,19 +115,26 @@ export class CborReader {
     }
     this.arg = arg;
     const left = <u64>(end - pos);
-    if (major == Major.BYTES || major == Major.TEXT) {
-      if (arg > left) return this.fail(Code.MALFORMED, Detail.CBOR_STRING_LONGER_THAN_THE_INPUT);
-      this.ptr = pos;
-      this.len = <i32>arg;
-      pos += <usize>arg;
-    } else if (major == Major.ARRAY || major == Major.MAP) {
-      // Every element takes at least one byte: a count the rest of the input
-      // cannot hold is malformed, and rejecting it here bounds every loop.
-      if (arg > left || (major == Major.MAP && arg << 1 > left)) {
-        return this.fail(Code.MALFORMED, Detail.CBOR_CONTAINER_COUNT_LARGER_THAN_THE_INPUT);
-      }
-    } else if (major == Major.SIMPLE) {
-      if (info == 24 && arg < 32) return this.fail(Code.MALFORMED, Detail.INVALID_CBOR_SIMPLE_VALUE); // §3.3
+    // A switch on the major type: one table jump, where if-chains compare.
+    switch (major) {
+      case Major.BYTES:
+      case Major.TEXT:
+        if (arg > left) return this.fail(Code.MALFORMED, Detail.CBOR_STRING_LONGER_THAN_THE_INPUT);
+        this.ptr = pos;
+        this.len = <i32>arg;
+        pos += <usize>arg;
+        break;
+      case Major.MAP:
+        // Every element takes at least one byte: a count the rest of the input
+        // cannot hold is malformed, and rejecting it here bounds every loop.
+        if (arg << 1 > left) return this.fail(Code.MALFORMED, Detail.CBOR_CONTAINER_COUNT_LARGER_THAN_THE_INPUT);
+      // falls through: a count of 2^63 or more wraps above, and fails here
+      case Major.ARRAY:
+        if (arg > left) return this.fail(Code.MALFORMED, Detail.CBOR_CONTAINER_COUNT_LARGER_THAN_THE_INPUT);
+        break;
+      case Major.SIMPLE:
+        if (info == 24 && arg < 32) return this.fail(Code.MALFORMED, Detail.INVALID_CBOR_SIMPLE_VALUE); // §3.3
+        break;
     }
     this.pos = pos;
     return true;
