@@ -17,6 +17,24 @@ const TRUE_TEXT: usize = memory.data<u8>([0x74, 0x72, 0x75, 0x65]); // true
 const FALSE_TEXT: usize = memory.data<u8>([0x66, 0x61, 0x6c, 0x73, 0x65]); // false
 
 const BUFFER: usize = memory.data(CAPACITY);
+
+/**
+ * "00".."ff", two bytes for each byte value, filled when the module starts
+ * (zeros in the module, so no bytes in it): hex is then one load and one
+ * store a byte (a token id in every result).
+ */
+const HEX_PAIRS: usize = memory.data(512);
+for (let b: usize = 0; b < 256; b++) {
+  store<u8>(HEX_PAIRS + (b << 1), load<u8>(HEX_DIGITS + (b >> 4)));
+  store<u8>(HEX_PAIRS + (b << 1), load<u8>(HEX_DIGITS + (b & 15)), 1);
+}
+
+/** "00".."99" likewise: decimals take two digits a division. */
+const DECIMAL_PAIRS: usize = memory.data(200);
+for (let d: usize = 0; d < 100; d++) {
+  store<u8>(DECIMAL_PAIRS + (d << 1), <u8>(0x30 + d / 10));
+  store<u8>(DECIMAL_PAIRS + (d << 1), <u8>(0x30 + d % 10), 1);
+}
 const DIGITS: usize = memory.data(20);
 
 export class JsonWriter {
@@ -215,9 +233,7 @@ export class JsonWriter {
     let p = this.pos;
     store<u8>(p++, 0x22);
     for (let i = 0; i < len; i++) {
-      const b = <usize>load<u8>(ptr + i);
-      store<u8>(p, load<u8>(HEX_DIGITS + (b >> 4)));
-      store<u8>(p, load<u8>(HEX_DIGITS + (b & 15)), 1);
+      store<u16>(p, load<u16>(HEX_PAIRS + (<usize>load<u8>(ptr + i) << 1)));
       p += 2;
     }
     store<u8>(p, 0x22);
@@ -253,12 +269,18 @@ export class JsonWriter {
       store<u8>(this.pos++, <u8>(0x30 + <u32>v));
       return;
     }
-    // Digits from the last, at the end of the scratch buffer, then one copy.
+    // Digits from the last, two a step, at the end of the scratch buffer, then one copy.
     let p = DIGITS + 20;
-    do {
-      store<u8>(--p, <u8>(0x30 + <u32>(v % 10)));
-      v /= 10;
-    } while (v != 0);
+    while (v >= 100) {
+      const q = v / 100;
+      p -= 2;
+      store<u16>(p, load<u16>(DECIMAL_PAIRS + (<usize>(v - q * 100) << 1)));
+      v = q;
+    }
+    if (v >= 10) {
+      p -= 2;
+      store<u16>(p, load<u16>(DECIMAL_PAIRS + (<usize>v << 1)));
+    } else store<u8>(--p, <u8>(0x30 + <u32>v));
     const n = DIGITS + 20 - p;
     memory.copy(this.pos, p, n);
     this.pos += n;
