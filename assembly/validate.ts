@@ -9,7 +9,7 @@ import { Code } from "./result";
 import { Detail } from "./detail-text";
 import { decimal } from "./util/encoding";
 import { leftGarbage } from "./util/garbage";
-import { HEX_DIGITS } from "./util/ip";
+import { HEX_DIGITS } from "./util/digits";
 
 export class Verdict {
   code: i32 = Code.OK;

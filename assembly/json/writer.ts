@@ -1,7 +1,8 @@
 // Writes the result JSON into a fixed output buffer. The core, not the host,
 // formats results, so every host prints byte-identical JSON.
 
-import { writeIp, writeIpv4, IP_TEXT_MAX, HEX_DIGITS } from "../util/ip";
+import { writeIp, writeIpv4, IP_TEXT_MAX } from "../util/ip";
+import { HEX_DIGITS, HEX_PAIRS, DECIMAL_PAIRS } from "../util/digits";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
 import { TextKind, needsEscape8 } from "../util/bytes";
@@ -18,23 +19,6 @@ const FALSE_TEXT: usize = memory.data<u8>([0x66, 0x61, 0x6c, 0x73, 0x65]); // fa
 
 const BUFFER: usize = memory.data(CAPACITY);
 
-/**
- * "00".."ff", two bytes for each byte value, filled when the module starts
- * (zeros in the module, so no bytes in it): hex is then one load and one
- * store a byte (a token id in every result).
- */
-const HEX_PAIRS: usize = memory.data(512);
-for (let b: usize = 0; b < 256; b++) {
-  store<u8>(HEX_PAIRS + (b << 1), load<u8>(HEX_DIGITS + (b >> 4)));
-  store<u8>(HEX_PAIRS + (b << 1), load<u8>(HEX_DIGITS + (b & 15)), 1);
-}
-
-/** "00".."99" likewise: decimals take two digits a division. */
-const DECIMAL_PAIRS: usize = memory.data(200);
-for (let d: usize = 0; d < 100; d++) {
-  store<u8>(DECIMAL_PAIRS + (d << 1), <u8>(0x30 + d / 10));
-  store<u8>(DECIMAL_PAIRS + (d << 1), <u8>(0x30 + d % 10), 1);
-}
 const DIGITS: usize = memory.data(20);
 
 export class JsonWriter {

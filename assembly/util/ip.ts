@@ -1,15 +1,22 @@
 // IP address text, both ways: bip claims may carry an address as bytes or as
 // text, and results print it as text.
 
-/** Hex digits as bytes: a load per digit, where String#charCodeAt is a call (costly in wasm3). */
-export const HEX_DIGITS: usize = memory.data<u8>([0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]);
+import { HEX_DIGITS, DECIMAL_PAIRS } from "./digits";
 
+/** A byte in decimal, without a division (util/digits.ts). */
 @inline function writeDecimalByte(v: i32, out: usize): i32 {
-  let n = 0;
-  if (v >= 100) store<u8>(out + n++, <u8>(0x30 + v / 100));
-  if (v >= 10) store<u8>(out + n++, <u8>(0x30 + (v / 10) % 10));
-  store<u8>(out + n++, <u8>(0x30 + v % 10));
-  return n;
+  if (v < 10) {
+    store<u8>(out, <u8>(0x30 + v));
+    return 1;
+  }
+  if (v < 100) {
+    store<u16>(out, load<u16>(DECIMAL_PAIRS + (<usize>v << 1)));
+    return 2;
+  }
+  const hundreds = v >= 200 ? 2 : 1;
+  store<u8>(out, <u8>(0x30 + hundreds));
+  store<u16>(out + 1, load<u16>(DECIMAL_PAIRS + (<usize>(v - hundreds * 100) << 1)));
+  return 3;
 }
 
 export function writeIpv4(ptr: usize, out: usize): i32 {

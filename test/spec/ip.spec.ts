@@ -109,6 +109,20 @@ describe("formatIp", () => {
     }
   });
 
+  it("writes every octet value in decimal, in IPv4 and in IPv4-mapped IPv6", () => {
+    const v4 = new StaticArray<u8>(4);
+    const mapped = new StaticArray<u8>(16);
+    mapped[10] = 0xff;
+    mapped[11] = 0xff;
+    for (let v = 0; v < 256; v++) {
+      v4[0] = <u8>v; v4[1] = <u8>(255 - v); v4[2] = 0; v4[3] = <u8>v;
+      const want = v.toString() + "." + (255 - v).toString() + ".0." + v.toString();
+      expect<string>(formatIp(changetype<usize>(v4), 4)).toBe(want);
+      mapped[12] = <u8>v; mapped[13] = <u8>(255 - v); mapped[14] = 0; mapped[15] = <u8>v;
+      expect<string>(formatIp(changetype<usize>(mapped), 16)).toBe("::ffff:" + want);
+    }
+  });
+
   it("returns an empty string for lengths other than 4 and 16", () => {
     const b = hex("0102030405060708090a0b0c0d0e0f10");
     expect<string>(formatIp(b.ptr, 0)).toBe("");
