@@ -44,6 +44,7 @@ export class CborReader {
 
   // The head read last.
   major: i32 = 0;
+  /** Additional information of a major type 7 item (simple value or float); only those set it. */
   info: i32 = 0;
   arg: u64 = 0;
   /** Content of a byte or text string read last. */
@@ -101,7 +102,6 @@ export class CborReader {
     const major = b >> 5;
     const info = b & 31;
     this.major = major;
-    this.info = info;
     let arg = <u64>info;
     if (info >= 24) {
       if (info == 31) return this.fail(Code.MALFORMED, Detail.INDEFINITE_LENGTH_CBOR_IS_NOT_ACCEPTED);
@@ -133,6 +133,7 @@ export class CborReader {
         if (arg > left) return this.fail(Code.MALFORMED, Detail.CBOR_CONTAINER_COUNT_LARGER_THAN_THE_INPUT);
         break;
       case Major.SIMPLE:
+        this.info = info;
         if (info == 24 && arg < 32) return this.fail(Code.MALFORMED, Detail.INVALID_CBOR_SIMPLE_VALUE); // §3.3
         break;
     }
@@ -156,7 +157,6 @@ export class CborReader {
         this.pos = pos + 1;
         this.items = items + 1;
         this.major = Major.UINT;
-        this.info = b;
         this.arg = <u64>b;
         return b;
       }
