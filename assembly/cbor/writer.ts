@@ -39,7 +39,12 @@ export function byteStringSize(len: i32): i32 {
 
 /** Writes a byte string (head, then content) at `at` and returns the position after it; the caller made room. */
 @inline export function writeByteString(at: usize, ptr: usize, len: i32): usize {
-  at = writeHead(at, Major.BYTES, <u64>len);
+  // Heads of lengths below 256 (a token's) written here, without writeHead's call.
+  if (len < 24) store<u8>(at++, <u8>(0x40 | len));
+  else if (len < 256) {
+    store<u16>(at, <u16>(0x58 | (len << 8))); // 0x58: bytes, one-byte length
+    at += 2;
+  } else at = writeHead(at, Major.BYTES, <u64>len);
   memory.copy(at, ptr, <usize>len);
   return at + <usize>len;
 }
