@@ -98,7 +98,7 @@ function layerKey(ks: KeySet, kidPtr: usize, kidLen: i32, alg: i32, mode: Mode, 
 function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32 {
   if (layer >= MAX_LAYERS) return fail(Code.LIMIT_EXCEEDED, Detail.COSE_MESSAGES_NESTED_TOO_DEEPLY);
   const m = unchecked(messages[layer]);
-  reader.reset(ptr, len);
+  reader.resetInline(ptr, len);
   // RFC 8392 §7.2: a nested CWT is tagged, so only the outermost may rely on `expect`.
   if (!m.parse(reader, layer == 0 ? ks.expect : MessageType.NONE)) return failFromReader();
   run.layers = layer + 1;
@@ -122,7 +122,7 @@ function cwtLayer(ptr: usize, len: i32, ks: KeySet, layer: i32, mode: Mode): i32
     }
   }
 
-  reader.reset(contentPtr, contentLen);
+  reader.resetInline(contentPtr, contentLen);
   if (reader.peekMajor() == Major.TAG) return cwtLayer(contentPtr, contentLen, ks, layer + 1, mode);
   if (!claims.decode(reader, keys)) return failFromReader();
   if (!reader.atEnd()) return fail(Code.MALFORMED, Detail.BYTES_AFTER_THE_CLAIMS_MAP);
@@ -182,7 +182,12 @@ function decode(len: i32, flags: i32, mode: Mode, input: usize): i32 {
 }
 
 /** The message's kid; for a kid-less message, the kid of the key that checked it (if any). */
-@inline function writeKid(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
+function writeKid(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
+  writeKidInline(w, kidPtr, kidLen, key);
+}
+
+/** writeKid() without the call, for verify. */
+@inline function writeKidInline(w: JsonWriter, kidPtr: usize, kidLen: i32, key: Key | null): void {
   if (kidLen < 0) {
     if (key == null) return;
     kidPtr = changetype<usize>(key.kid);
@@ -218,7 +223,12 @@ function overflowed(w: JsonWriter): i32 {
 /** `"ok":true,"code":"ok"`: the common opening, one copy instead of two keys and two values. */
 const OK_STATUS: usize = memory.data<u8>([0x22, 0x6f, 0x6b, 0x22, 0x3a, 0x74, 0x72, 0x75, 0x65, 0x2c, 0x22, 0x63, 0x6f, 0x64, 0x65, 0x22, 0x3a, 0x22, 0x6f, 0x6b, 0x22]);
 
-@inline function writeStatus(w: JsonWriter, code: i32): void {
+function writeStatus(w: JsonWriter, code: i32): void {
+  writeStatusInline(w, code);
+}
+
+/** writeStatus() without the call, for verify. */
+@inline function writeStatusInline(w: JsonWriter, code: i32): void {
   if (code == Code.OK && w.first) {
     w.raw(OK_STATUS, 21);
     w.first = false;
@@ -263,7 +273,9 @@ function writeJoseLayer(w: JsonWriter): void {
   w.element();
   w.open();
   w.key(JsonKey.TYPE);
-  writeName(w, JSON_KEY_TEXT, JSON_KEY_OFFSETS, m.jwe ? JsonKey.JWE : JsonKey.JWS);
+  // The framed member name (`,"jwe":`) holds the quoted name.
+  const at = JSON_KEY_OFFSETS + (<usize>(m.jwe ? JsonKey.JWE : JsonKey.JWS) << 1);
+  w.raw(JSON_KEY_TEXT + <usize>load<u16>(at) + 1, 5);
   writeJoseKeyAndAlg(w);
   if (m.ivLen >= 0) { w.key(JsonKey.IV); w.hex(m.ivPtr, m.ivLen); }
   w.key(JsonKey.PROTECTED);
@@ -321,7 +333,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
   const w = out;
   w.reset();
   w.open();
-  writeStatus(w, code);
+  writeStatusInline(w, code);
   if (run.authentic) {
     w.key(JsonKey.CLAIMS);
     claims.write(w, reader);
@@ -331,7 +343,7 @@ export function verifyToken(input: usize, len: i32, now: f64, flags: i32): i32 {
   } else if (run.layers > 0) {
     // The innermost layer is the one that authenticated the claims.
     const m = unchecked(messages[run.layers - 1]);
-    writeKid(w, m.kidPtr, m.kidLen, run.key);
+    writeKidInline(w, m.kidPtr, m.kidLen, run.key);
     if (m.hasAlg && !m.algUnknown) {
       w.key(JsonKey.ALG);
       w.int(m.alg);

@@ -51,7 +51,12 @@ export class CborReader {
   ptr: usize = 0;
   len: i32 = 0;
 
-  @inline reset(ptr: usize, len: i32): void {
+  reset(ptr: usize, len: i32): void {
+    this.resetInline(ptr, len);
+  }
+
+  /** reset() without the call, for the verify path's two readers of each token layer. */
+  @inline resetInline(ptr: usize, len: i32): void {
     this.pos = ptr;
     this.end = ptr + <usize>len;
     this.items = 0;

@@ -42,7 +42,10 @@ export function isJweEnc(n: JoseName): bool {
 }
 
 export function jsonKeyIs(s: string, k: JsonKey): bool {
-  return packedIs(s, JSON_KEY_TEXT, JSON_KEY_OFFSETS, k);
+  // The names are framed as `,"name":` (gen-text.mjs): the name is inside.
+  const at = JSON_KEY_OFFSETS + (<usize>k << 1);
+  const start = <i32>load<u16>(at) + 2;
+  return asciiEquals(s, JSON_KEY_TEXT + <usize>start, <i32>load<u16>(at, 2) - 2 - start);
 }
 
 /** Object member `k` of `v`, or null. */

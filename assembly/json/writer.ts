@@ -5,7 +5,7 @@ import { writeIp, writeIpv4, IP_TEXT_MAX } from "../util/ip";
 import { HEX_DIGITS, HEX_PAIRS, DECIMAL_PAIRS } from "../util/digits";
 import { Detail, DETAIL_COUNT, DETAIL_TEXT, DETAIL_OFFSETS } from "../detail-text";
 import { JsonKey, JSON_KEY_TEXT, JSON_KEY_OFFSETS } from "../json-key-text";
-import { TextKind, needsEscape8 } from "../util/bytes";
+import { TextKind, asciiNeedsEscape8 } from "../util/bytes";
 import { expand, expandedLength } from "../util/unpack";
 
 /**
@@ -143,23 +143,18 @@ export class JsonWriter {
   }
 
   /**
-   * `"name":` with the comma when needed; the names are packed (json-keys.json).
-   * One bounds check and direct stores: results are mostly keys, and every
-   * call is dear under an interpreter (docs/performance.md, "ntokd").
+   * `"name":` with the comma when needed: one copy of the framed name
+   * (json-keys.json, packed as `,"name":`), from its second byte after `{`.
+   * Results are mostly keys, and every call is dear under an interpreter.
    */
   key(k: JsonKey): void {
     const at = JSON_KEY_OFFSETS + (<usize>k << 1);
-    const start = <i32>load<u16>(at);
+    const start = <i32>load<u16>(at) + <i32>this.first;
     const len = <i32>load<u16>(at, 2) - start;
-    if (!this.room(len + 4)) return;
-    let p = this.pos;
-    if (!this.first) store<u8>(p++, 0x2c);
+    if (!this.room(len)) return;
+    memory.copy(this.pos, JSON_KEY_TEXT + <usize>start, len);
+    this.pos += len;
     this.first = false;
-    store<u8>(p, 0x22);
-    memory.copy(p + 1, JSON_KEY_TEXT + <usize>start, len);
-    p += <usize>len + 1;
-    store<u16>(p, 0x3a22); // `":` (little-endian)
-    this.pos = p + 2;
   }
 
   /**
@@ -170,7 +165,11 @@ export class JsonWriter {
     let i = 0;
     if (kind == TextKind.UNKNOWN) {
       // Most text needs no escaping: scan (eight bytes a step), then copy it whole.
-      while (i + 8 <= len && !needsEscape8(load<u64>(ptr + i))) i += 8;
+      while (i + 8 <= len) {
+        const w = load<u64>(ptr + i);
+        if ((w & 0x8080808080808080) != 0 || asciiNeedsEscape8(w)) break;
+        i += 8;
+      }
       while (i < len) {
         const c = <i32>load<u8>(ptr + i);
         if (c < 0x20 || c == 0x22 || c == 0x5c || c == 0x7f) break;
