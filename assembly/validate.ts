@@ -11,6 +11,12 @@ import { decimal } from "./util/encoding";
 import { leftGarbage } from "./util/garbage";
 import { HEX_DIGITS } from "./util/digits";
 
+/**
+ * Unmanaged: one instance for the module's life, and its one reference,
+ * detailArg, is a literal or a claim name (claims.ts NAMES): nothing for the
+ * collector to follow.
+ */
+@unmanaged
 export class Verdict {
   code: i32 = Code.OK;
   detail: Detail = Detail.NONE;

@@ -32,6 +32,13 @@ export const SIMPLE_FALSE: u64 = 20;
 export const SIMPLE_TRUE: u64 = 21;
 export const SIMPLE_NULL: u64 = 22;
 
+/**
+ * Unmanaged: the core has one (token.ts), kept for the module's life, and
+ * its one reference, detailArg, is a literal or a claim name (claims.ts
+ * NAMES): nothing for the collector to follow. Made with `new` elsewhere
+ * (specs), it is never freed.
+ */
+@unmanaged
 export class CborReader {
   pos: usize = 0;
   end: usize = 0;
