@@ -278,6 +278,20 @@ export class DuplicateKeys {
     this.small = 0;
   }
 
+  /**
+   * add() with the usual key, a new small integer, taken without a call (the
+   * verify path's header labels); the rest goes to add().
+   */
+  @inline addInline(r: CborReader): bool {
+    const arg = r.arg;
+    if (r.major == Major.UINT && arg < 64 && (this.small & (<u64>1 << arg)) == 0 && this.total < DuplicateKeys.CAPACITY) {
+      this.small |= <u64>1 << arg;
+      this.total++;
+      return true;
+    }
+    return this.add(r);
+  }
+
   /** Records the key just read by `r`; false (and r fails) on a repeat or overflow. */
   add(r: CborReader): bool {
     const major = r.major;

@@ -126,7 +126,7 @@ export class CoseMessage {
       if (r.smallUint() < 0 && !r.head()) return false;
       const major = r.major;
       if (major != Major.UINT && major != Major.NINT && major != Major.TEXT) return r.fail(Code.MALFORMED, Detail.HEADER_LABEL_IS_NEITHER_INTEGER_NOR_TEXT);
-      if (!this.keys.add(r)) return false;
+      if (!this.keys.addInline(r)) return false;
       const label = r.arg;
       if (major != Major.UINT || label > LABEL_PARTIAL_IV) {
         if (!r.skip(1)) return false;
