@@ -8,7 +8,7 @@
 //   instructions, so this takes both bytes and time off the module.
 // - functions are renumbered by how often they are called (reorder-functions),
 //   so the most called take one-byte indices in every call.
-// docs/performance.md, "Optimizing once more". The features are asc's own
+// docs/performance.md, "Update: Mac0 within the target, optimizing once more". The features are asc's own
 // defaults, so nothing the hosts cannot run is introduced.
 import binaryen from 'binaryen';
 import { readFileSync, writeFileSync } from 'node:fs';
