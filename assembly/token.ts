@@ -273,7 +273,7 @@ function writeJoseLayer(w: JsonWriter): void {
   w.element();
   w.open();
   w.key(JsonKey.TYPE);
-  // The framed member name (`,"jwe":`) holds the quoted name.
+  // The framed member name (`,"jwe":`) holds the quoted name, 5 bytes for both.
   const at = JSON_KEY_OFFSETS + (<usize>(m.jwe ? JsonKey.JWE : JsonKey.JWS) << 1);
   w.raw(JSON_KEY_TEXT + <usize>load<u16>(at) + 1, 5);
   writeJoseKeyAndAlg(w);
