@@ -6,7 +6,7 @@
 // Outcomes are read with tshark from a capture on the server's interface.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -65,12 +65,7 @@ describe('ntokd and conntrack: NAT-aware binding, withdrawn marks', { timeout: 1
     daemon = await lab.startNtokd(['--config', configFile, '--control', control, '--masquerade', 'eth1', '-v', '-v'], log);
   });
 
-  after(() => {
-    if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill('SIGKILL');
-    lab.down();
-    if (process.env.NTOK_E2E_KEEP) console.log(`test/e2e: kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => lab.tearDown(daemon));
 
   const dscps = (pkts: Pkt[]): number[] => pkts.map((p) => p.dscp);
   const ctMark = (sport: number): string =>

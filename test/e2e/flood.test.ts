@@ -14,7 +14,7 @@
 // printed as test diagnostics. NTOK_E2E_KEEP=1 keeps the captures and the log.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keygen, mintToken } from '../../src/issuer/index.js';
@@ -210,12 +210,7 @@ describe(`a flood of ${FORGED.toLocaleString('en-US')} new flows with forged tok
     return packets(filtered);
   }
 
-  after(() => {
-    if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill('SIGKILL');
-    lab.down();
-    if (process.env.NTOK_E2E_KEEP) console.log(`test/e2e: kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => lab.tearDown(daemon));
 
   test('the client sends the flood: 100,000 distinct 5-tuples, one forged token each', (t) => {
     t.diagnostic(`flood: ${flood.sent.toLocaleString('en-US')} flows in ${flood.elapsed.toFixed(2)} s = ${Math.round(flood.rate).toLocaleString('en-US')} new flows/s`

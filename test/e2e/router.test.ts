@@ -12,7 +12,7 @@
 // directory (captures, manifests, ntokd's log).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keygen, mintToken, type Jwk, type KeyPair, type NetworkClaims } from '../../src/issuer/index.js';
@@ -133,12 +133,7 @@ describe('ntokd run on a router (NFQUEUE, iptables-nft, nft)', { timeout: 170_00
     afterVerdicts = lab.status(control)!;
   });
 
-  after(() => {
-    if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill('SIGKILL');
-    lab.down();
-    if (process.env.NTOK_E2E_KEEP) console.log(`test/e2e: kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => lab.tearDown(daemon));
 
   const up = (name: string): Pkt[] => flowPackets(verdicts.server, sent(verdicts.result, name)).up;
   const down = (name: string): Pkt[] => flowPackets(verdicts.client, sent(verdicts.result, name)).down;

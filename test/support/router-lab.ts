@@ -9,7 +9,7 @@
 // send.py refuses destinations outside the documentation prefixes.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, closeSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, closeSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from './host-runs.js';
 import { dissect, namespaces, type FlowsJson, type FlowRecord, type ManifestFlow } from './netns-captures.js';
@@ -252,6 +252,26 @@ export class RouterLab {
   down(): void {
     this.sink?.kill('SIGTERM');
     spawnSync('bash', [TOPOLOGY, 'down', PREFIX, String(this.tag)], { timeout: 30_000 });
+  }
+
+  /**
+   * A suite's end: ntokd killed and waited for, the namespaces down, the
+   * directory removed (NTOK_E2E_KEEP=1 keeps it). A process that was still
+   * writing there when the removal listed it made rmdir fail with ENOTEMPTY:
+   * the processes are waited for first, and the removal retries.
+   */
+  async tearDown(daemon: Daemon | undefined): Promise<void> {
+    if (daemon && daemon.child.exitCode === null && daemon.child.signalCode === null) {
+      daemon.child.kill('SIGKILL');
+      await exited(daemon.child).catch(() => undefined);
+    }
+    if (this.sink) {
+      this.sink.kill('SIGTERM');
+      await exited(this.sink).catch(() => undefined);
+    }
+    this.down();
+    if (process.env.NTOK_E2E_KEEP) console.log(`test/e2e: kept ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 
   /** Runs a command in a namespace to completion; fails the test unless it exits 0 (or `allowFail`). */
