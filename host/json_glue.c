@@ -104,6 +104,77 @@ void sb_utf8(struct strbuf *b, const char *s, size_t n)
 	}
 }
 
+static unsigned hex4(const char *s)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char ch = s[i];
+
+		v = v << 4 | (unsigned)(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+	}
+	return v;
+}
+
+static void sb_code_point(struct strbuf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80)
+		u[0] = (char)cp, n = 1;
+	else if (cp < 0x800)
+		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	else if (cp < 0x10000)
+		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f)), u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	else
+		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3f)), u[2] = (char)(0x80 | (cp >> 6 & 0x3f)),
+		u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+	sb_add(b, u, n);
+}
+
+void sb_json_unescape(struct strbuf *b, struct jslice s)
+{
+	size_t i = 0;
+
+	sb_add(b, "", 0);
+	while (i < s.n) {
+		size_t run = i;
+		unsigned cp;
+
+		while (i < s.n && s.s[i] != '\\')
+			i++;
+		sb_add(b, s.s + run, i - run);
+		if (i + 1 >= s.n)
+			break;
+		switch (s.s[i + 1]) {
+		case 'b': sb_add(b, "\b", 1); break;
+		case 'f': sb_add(b, "\f", 1); break;
+		case 'n': sb_add(b, "\n", 1); break;
+		case 'r': sb_add(b, "\r", 1); break;
+		case 't': sb_add(b, "\t", 1); break;
+		case 'u':
+			if (i + 6 > s.n)
+				return;
+			cp = hex4(s.s + i + 2);
+			if (cp >= 0xd800 && cp <= 0xdbff && i + 12 <= s.n && s.s[i + 6] == '\\' && s.s[i + 7] == 'u') {
+				unsigned lo = hex4(s.s + i + 8);
+
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					sb_code_point(b, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+					i += 12;
+					continue;
+				}
+			}
+			sb_code_point(b, cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp);
+			i += 6;
+			continue;
+		default: sb_add(b, s.s + i + 1, 1); /* " \ / */
+		}
+		i += 2;
+	}
+}
+
 void sb_json_number(struct strbuf *b, double d)
 {
 	char text[64];

@@ -32,6 +32,10 @@ struct jslice {
 	size_t n;
 };
 
+/* The text of a JSON string's content (between the quotes, already
+ * checked), its escapes decoded, as UTF-8; a lone surrogate becomes U+FFFD. */
+void sb_json_unescape(struct strbuf *b, struct jslice s);
+
 /* 0 when text[0..n) is one JSON value (with surrounding whitespace). */
 int json_check(const char *text, size_t n, struct jslice *value);
 

@@ -99,7 +99,7 @@ static char *read_text(const char *path, size_t *len)
 	char *data;
 
 	if (read_file(path, &data, len))
-		usage("cannot read %s: %s", path, strerror(errno));
+		die("cannot read %s: %s", path, strerror(errno));
 	return data;
 }
 
@@ -112,7 +112,7 @@ static struct jslice read_json(const char *path, char **text)
 
 	*text = read_text(path, &len);
 	if (json_check(*text, len, &value))
-		usage("%s is not JSON", path);
+		die("%s is not JSON", path);
 	return value;
 }
 
@@ -320,7 +320,7 @@ static void add_keys(struct strbuf *b, const char *path)
 		sb_add(b, v.s, v.n);
 		sb_str(b, "]");
 	} else {
-		usage("%s holds no JWK or JWK Set", path);
+		die("%s holds no JWK or JWK Set", path);
 	}
 	free(text);
 }
@@ -770,6 +770,15 @@ static struct jslice string_member(const char *json, const char *name)
 	return json_string_member(json, strlen(json), name);
 }
 
+/* A configuration the core refused: its message with the JSON escapes decoded, as ntok prints it; exits 2. */
+static void die_refused(const char *reply)
+{
+	struct strbuf m = { 0 };
+
+	sb_json_unescape(&m, string_member(reply, "message"));
+	die("configuration: %s", m.s && !m.oom ? m.s : "(message lost: out of memory)");
+}
+
 static double wall_clock(void)
 {
 	struct timeval tv;
@@ -861,11 +870,8 @@ static int cmd_verify(int argc, char **argv, const char *argv0)
 	if ((trap = core_write_input(core, (const uint8_t *)config.s, config.len, &len_arg)) ||
 	    (trap = core_configure(core, len_arg, &code)) || (trap = core_output(core, &json, &json_len)))
 		die("configuration: trap: %s", trap);
-	if (code != 0) {
-		struct jslice message = string_member(json, "message");
-
-		die("configuration: %.*s", (int)message.n, message.s);
-	}
+	if (code != 0)
+		die_refused(json);
 	free(json);
 	free(config.s);
 
@@ -980,9 +986,9 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 	if (tagging && (!out || !*out))
 		usage("tag needs --out");
 	if (read_file(input, &file, &file_len))
-		usage("%s: %s", input, strerror(errno));
+		die("%s: %s", input, strerror(errno));
 	if (capture_read((const uint8_t *)file, file_len, &cap, err, sizeof err))
-		usage("%s: %s", input, err);
+		die("%s: %s", input, err);
 
 	/* As the TS CLI: read after the capture (a broken capture is reported first). */
 	if (max_pages)
@@ -997,11 +1003,8 @@ static int cmd_replay(int argc, char **argv, const char *argv0, int tagging)
 	if ((trap = core_write_input(core, (const uint8_t *)(text.s ? text.s : ""), text.len, &len_arg)) ||
 	    (trap = core_configure(core, len_arg, &code)) || (trap = core_output(core, &reply, &status_len)))
 		die("configuration: trap: %s", trap);
-	if (code != 0) {
-		struct jslice message = string_member(reply, "message");
-
-		die("configuration: %.*s", (int)message.n, message.s);
-	}
+	if (code != 0)
+		die_refused(reply);
 	free(reply);
 	reply = NULL;
 	/* Kept: an instance that replaces one that trapped is configured with it again. */

@@ -45,17 +45,27 @@ tokens: hex of header + token, @file (hex text, raw bytes, or JOSE compact text)
   compact text itself, which is verified behind a header for --descriptor (default 1); without
   descriptors in --config, that descriptor is format jose with the --keys key set`;
 
-class UsageError extends Error {}
+/** Exit 2: a usage error (printed with the usage text) or input refused (a file, a configuration: the reason alone). */
+class UsageError extends Error {
+  constructor(message: string, readonly showUsage = true) {
+    super(message);
+  }
+}
 
 function usage(message: string): never {
   throw new UsageError(message);
+}
+
+/** Exit 2 for a file or configuration that cannot be used: the command line was right, so no usage text. */
+function refuse(message: string): never {
+  throw new UsageError(message, false);
 }
 
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    usage(`cannot read ${path}: ${(e as Error).message}`);
+    refuse(`cannot read ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -64,7 +74,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    usage(`${path} is not JSON: ${(e as Error).message}`);
+    refuse(`${path} is not JSON: ${(e as Error).message}`);
   }
 }
 
@@ -74,7 +84,7 @@ function readKeys(path: string): Jwk[] {
   if (Array.isArray(v)) return v as Jwk[];
   if (v && typeof v === 'object' && Array.isArray((v as { keys?: unknown }).keys)) return (v as { keys: Jwk[] }).keys;
   if (v && typeof v === 'object' && 'kty' in v) return [v as Jwk];
-  usage(`${path} holds no JWK or JWK Set`);
+  refuse(`${path} holds no JWK or JWK Set`);
 }
 
 const HEX = /^(0x)?([0-9a-fA-F]{2})*$/;
@@ -98,7 +108,7 @@ function readToken(arg: string): TokenInput | null {
     try {
       raw = readFileSync(arg.slice(1));
     } catch (e) {
-      usage(`cannot read ${arg.slice(1)}: ${(e as Error).message}`);
+      refuse(`cannot read ${arg.slice(1)}: ${(e as Error).message}`);
     }
     const text = raw.toString('latin1').replace(/\s+/g, '');
     if (text.length > 0 && HEX.test(text)) return { bytes: Buffer.from(text.replace(/^0x/, ''), 'hex'), bareJose: false };
@@ -318,9 +328,9 @@ async function openVerifier(values: Values, bareJose = false, maxPages?: number)
   try {
     return await Verifier.open(verifierConfig(values, bareJose), { maxPages });
   } catch (e) {
-    if (e instanceof NtokError) usage(`configuration: ${e.message}`);
+    if (e instanceof NtokError) refuse(`configuration: ${e.message}`);
     // As ntokd: a trap while configuring (too small a --max-pages) ends the command.
-    if (e instanceof WebAssembly.RuntimeError) usage(`configuration: trap: ${e.message}`);
+    if (e instanceof WebAssembly.RuntimeError) refuse(`configuration: trap: ${e.message}`);
     throw e;
   }
 }
@@ -410,7 +420,7 @@ async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
   try {
     capture = readCapture(readFileSync(positionals[0]));
   } catch (e) {
-    if (e instanceof CaptureError || (e as NodeJS.ErrnoException).code !== undefined) usage(`${positionals[0]}: ${(e as Error).message}`);
+    if (e instanceof CaptureError || (e as NodeJS.ErrnoException).code !== undefined) refuse(`${positionals[0]}: ${(e as Error).message}`);
     throw e;
   }
   const maxPages = maxPagesOption(values['max-pages'] as string | undefined);
@@ -418,7 +428,7 @@ async function cmdReplay(args: string[], tagging: boolean): Promise<number> {
   try {
     gateway = await Gateway.open(readText(values.config as string), { maxPages });
   } catch (e) {
-    if (e instanceof NtokError) usage(`configuration: ${e.message}`);
+    if (e instanceof NtokError) refuse(`configuration: ${e.message}`);
     if (e instanceof RangeError || e instanceof WebAssembly.CompileError) usage(`--max-pages ${maxPages}: ${e.message}`);
     throw e;
   }
@@ -457,21 +467,21 @@ async function cmdImportNtf(args: string[]): Promise<number> {
   try {
     size = statSync(path).size;
   } catch (e) {
-    usage(`cannot read ${path}: ${(e as Error).message}`);
+    refuse(`cannot read ${path}: ${(e as Error).message}`);
   }
-  if (size > MAX_INPUT_BYTES) usage(`${path}: ${size} bytes, larger than the ${MAX_INPUT_BYTES} an ntf configuration could need`);
+  if (size > MAX_INPUT_BYTES) refuse(`${path}: ${size} bytes, larger than the ${MAX_INPUT_BYTES} an ntf configuration could need`);
   let result;
   try {
     result = importNtf(readText(path), { format: format as NtfFormat | undefined, dscpField: dscpField as DscpField, source: path });
   } catch (e) {
-    if (e instanceof NtfImportError) usage(`${path}:${e.line === undefined ? '' : `${e.line}:`} ${e.code}: ${e.message.replace(/^line \d+: /, '')}`);
+    if (e instanceof NtfImportError) refuse(`${path}:${e.line === undefined ? '' : `${e.line}:`} ${e.code}: ${e.message.replace(/^line \d+: /, '')}`);
     throw e;
   }
   const text = JSON.stringify(result.config, null, 2) + '\n';
   try {
     await Verifier.open(text);
   } catch (e) {
-    if (e instanceof NtokError) usage(`${path}: the core refuses the imported configuration: ${e.message}`);
+    if (e instanceof NtokError) refuse(`${path}: the core refuses the imported configuration: ${e.message}`);
     throw e;
   }
   for (const note of result.notes) process.stderr.write(`ntok: note: ${note}\n`);
@@ -500,7 +510,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`ntok: ${e.message}\n${USAGE}\n`);
+      process.stderr.write(e.showUsage ? `ntok: ${e.message}\n${USAGE}\n` : `ntok: ${e.message}\n`);
       return EXIT_USAGE;
     }
     throw e;

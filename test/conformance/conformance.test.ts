@@ -197,7 +197,30 @@ test('usage errors, unreadable files and a refused configuration exit 2 on both 
     assert.equal(a.code, 2, `ntok ${args.join(' ')}: ${a.code}`);
     assert.equal(b.code, 2, `ntokd ${args.join(' ')}: ${b.code} ${b.err}`);
     assert.equal(b.out, a.out);
+    // The usage text follows a usage error only; a file that cannot be used gets its reason alone.
+    assert.equal(b.err.includes('\nusage:'), a.err.includes('\nusage:'), `usage text after ${args.join(' ')}:\n${a.err}\n${b.err}`);
   }
+  const usageShown = (args: string[]): boolean => ts(args).err.includes('\nusage:');
+  assert.equal(usageShown([mac0.token, '--keys', mac0Keys(), '--bogus']), true);
+  assert.equal(usageShown([mac0.token, '--keys', join(dir, 'missing.json')]), false);
+});
+
+test('a refused configuration: exit 2 and the same reason on both hosts, quotes as they are', () => {
+  // The core's message names the key set in quotes; ntokd decodes the JSON escapes of the core's reply.
+  const args = [mac0.token, '--config', file('{"descriptors": [{"id": 5, "keyset": "nope"}]}'), '--json'];
+  const a = ts(args);
+  const b = c(args);
+  assert.equal(a.code, 2);
+  assert.equal(b.code, 2);
+  assert.equal(a.err, 'ntok: configuration: descriptors[0].keyset "nope" is not defined\n');
+  assert.equal(b.err.replace(/^ntokd: /, 'ntok: '), a.err);
+  // A name with a quote, a backslash, a control character and non-ASCII text, byte for byte alike.
+  const odd = [mac0.token, '--config', file('{"descriptors": [{"id": 5, "keyset": "a\\"b\\\\c\\u00e9\\u0001\\ud83d\\ude00"}]}')];
+  const a2 = ts(odd);
+  const b2 = c(odd);
+  assert.equal(a2.code, 2);
+  assert.equal(a2.err, 'ntok: configuration: descriptors[0].keyset "a"b\\c\u00e9\u0001\u{1f600}" is not defined\n');
+  assert.equal(b2.err.replace(/^ntokd: /, 'ntok: '), a2.err);
 });
 
 test('the human output exits alike', () => {
