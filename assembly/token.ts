@@ -245,11 +245,11 @@ function writeStatus(w: JsonWriter, code: i32): void {
   }
 }
 
-/** A packed name as a JSON string (JOSE names and part types need no escaping). */
-function writeName(w: JsonWriter, text: usize, offsets: usize, id: i32): void {
-  const at = offsets + (<usize>id << 1);
+/** A JOSE name (jose-names.json) as a JSON string: the names need no escaping. */
+function writeJoseName(w: JsonWriter, id: i32): void {
+  const at = JOSE_NAME_OFFSETS + (<usize>id << 1);
   const start = <i32>load<u16>(at);
-  w.quotedRaw(text + <usize>start, <i32>load<u16>(at, 2) - start);
+  w.quotedRaw(JOSE_NAME_TEXT + <usize>start, <i32>load<u16>(at, 2) - start);
 }
 
 /**
@@ -260,10 +260,10 @@ function writeJoseKeyAndAlg(w: JsonWriter): void {
   const m = jose;
   writeKid(w, KID, m.kidLen, run.key);
   w.key(JsonKey.ALG);
-  writeName(w, JOSE_NAME_TEXT, JOSE_NAME_OFFSETS, m.jwe ? JoseName.DIR : m.alg);
+  writeJoseName(w, m.jwe ? JoseName.DIR : m.alg);
   if (m.jwe) {
     w.key(JsonKey.ENC);
-    writeName(w, JOSE_NAME_TEXT, JOSE_NAME_OFFSETS, m.alg);
+    writeJoseName(w, m.alg);
   }
 }
 

@@ -102,11 +102,17 @@ export class JsonWriter {
 
   /** Bytes that need no escaping (result-code texts), quoted. */
   quotedRaw(ptr: usize, len: i32): void {
+    this.quotedRawInline(ptr, len);
+  }
+
+  /** quotedRaw() without the call, for stringBytes(): every text claim comes there. */
+  @inline private quotedRawInline(ptr: usize, len: i32): void {
     if (!this.room(len + 2)) return;
-    store<u8>(this.pos++, 0x22);
-    memory.copy(this.pos, ptr, len);
-    this.pos += len;
-    store<u8>(this.pos++, 0x22);
+    const p = this.pos;
+    store<u8>(p, 0x22);
+    memory.copy(p + 1, ptr, len);
+    store<u8>(p + 1 + <usize>len, 0x22);
+    this.pos = p + 2 + <usize>len;
   }
 
   /** A quoted ASCII string; the verify path's names and messages are all ASCII. */
@@ -178,13 +184,7 @@ export class JsonWriter {
       kind = i == len ? TextKind.PLAIN : TextKind.ESCAPED;
     }
     if (kind == TextKind.PLAIN) {
-      // quotedRaw's lines, not a call to it: every text claim comes here.
-      if (!this.room(len + 2)) return;
-      const p = this.pos;
-      store<u8>(p, 0x22);
-      memory.copy(p + 1, ptr, len);
-      store<u8>(p + 1 + <usize>len, 0x22);
-      this.pos = p + 2 + <usize>len;
+      this.quotedRawInline(ptr, len);
       return;
     }
     this.byte(0x22);
